@@ -59,6 +59,11 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return startEmbedded(ctx, dir, err)
 	}
 	s := &Server{DataDir: filepath.Join(dir, "pgdata"), SocketDir: socketDir(dir), BinDir: bin, done: make(chan error, 1)}
+	// The folders above the cluster must exist before we can tell whether
+	// the unprivileged account can enter them.
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return nil, fmt.Errorf("postgres folder: %w", err)
+	}
 	if os.Geteuid() == 0 {
 		// PostgreSQL refuses to run as root, so the cluster belongs to an
 		// unprivileged account.

@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os/signal"
+	"syscall"
+
+	"github.com/coursekit/workshop/server"
+	"github.com/coursekit/workshop/web"
+)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg Config
+	bindConfig(fs, &cfg)
+	if err := parseConfig(fs, &cfg, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "workshop: %v\n", err)
+		return 2
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "workshop: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, &cfg, stdout); err != nil {
+		return fail(stderr, err)
+	}
+	return 0
+}
+
+// serve runs until ctx ends: in-flight requests finish, then the database
+// closes and the private PostgreSQL stops.
+func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
+	log := cfg.logger()
+	// Take the port first, so "address in use" is said before anything starts.
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("cannot listen on %s: the port is already in use (stop the other program or set WORKSHOP_ADDR)", cfg.Addr)
+		}
+		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
+	}
+	defer ln.Close()
+	db, err := openDatabase(ctx, cfg, log, true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	renderer, err := web.New(nil)
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(server.Options{DB: db.DB, Web: renderer, Log: log, BaseURL: cfg.BaseURL, Version: version})
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "url", publicURL(cfg, ln))
+	if err := srv.Serve(ctx, ln, cfg.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func publicURL(cfg *Config, ln net.Listener) string {
+	if cfg.BaseURL != "" {
+		return cfg.BaseURL
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	return "http://localhost:" + port
+}

@@ -1,0 +1,68 @@
+package server
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/coursekit/workshop/web"
+)
+
+// healthz says the process is alive; it touches nothing else.
+func (s *Server) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok", "version": s.version})
+}
+
+// readyz says whether the server can do its work: the database answers.
+func (s *Server) readyz(c echo.Context) error {
+	ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+	defer cancel()
+	if err := s.db.Ping(ctx); err != nil {
+		return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "not ready", "database": "unreachable"})
+	}
+	return c.JSON(http.StatusOK, map[string]string{"status": "ready", "database": "ok"})
+}
+
+// static serves fingerprinted assets for a year, and any asset by its
+// plain name with revalidation.
+func (s *Server) static(c echo.Context) error {
+	p := strings.TrimPrefix(c.Param("*"), "/")
+	data, etag, name, ok := s.web.Assets().Lookup(p)
+	if !ok {
+		return echo.NewHTTPError(http.StatusNotFound)
+	}
+	h := c.Response().Header()
+	h.Set("ETag", etag)
+	if p != name {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, no-cache")
+	}
+	if match := c.Request().Header.Get("If-None-Match"); match == etag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, contentType(name), data)
+}
+
+func contentType(name string) string {
+	switch {
+	case strings.HasSuffix(name, ".css"):
+		return "text/css; charset=utf-8"
+	case strings.HasSuffix(name, ".js"):
+		return "text/javascript; charset=utf-8"
+	case strings.HasSuffix(name, ".svg"):
+		return "image/svg+xml"
+	case strings.HasSuffix(name, ".sh"):
+		return "text/x-shellscript; charset=utf-8"
+	}
+	return "application/octet-stream"
+}
+
+func (s *Server) home(c echo.Context) error {
+	p := web.HomePage{Page: s.page(c, ""), CourseTitle: "Dockerize a Django app and run it on EC2",
+		CourseSummary: "Build a Docker image of a Django app, run it with its port published, open the port in your EC2 security group, and check your work against your real setup."}
+	return s.render(c, "home", p)
+}

@@ -1,0 +1,153 @@
+// Package server is the HTTP layer: Echo routes, handlers, middleware,
+// sessions, authorization and live updates. Every dependency is held
+// explicitly by Server; there are no package globals.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/coursekit/workshop/store"
+	"github.com/coursekit/workshop/web"
+)
+
+// Options configures a Server.
+type Options struct {
+	DB      *store.DB
+	Web     *web.Renderer
+	Log     *slog.Logger
+	BaseURL string // public URL, e.g. https://course.example.org; may be empty
+	Version string
+}
+
+// Server holds every dependency of the handlers.
+type Server struct {
+	db      *store.DB
+	web     *web.Renderer
+	log     *slog.Logger
+	baseURL string
+	version string
+	echo    *echo.Echo
+}
+
+// New builds the server and its routes.
+func New(opts Options) (*Server, error) {
+	if opts.DB == nil || opts.Web == nil {
+		return nil, errors.New("server: DB and Web are required")
+	}
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	s := &Server{db: opts.DB, web: opts.Web, log: opts.Log, baseURL: opts.BaseURL, version: opts.Version}
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.handleError
+	e.Server.ReadHeaderTimeout = 10 * time.Second
+	e.Server.ReadTimeout = 30 * time.Second
+	e.Server.IdleTimeout = 120 * time.Second
+	s.echo = e
+	s.middleware()
+	s.routes()
+	return s, nil
+}
+
+// Handler exposes the routes (for tests).
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) middleware() {
+	e := s.echo
+	e.Pre(middleware.RemoveTrailingSlashWithConfig(middleware.TrailingSlashConfig{RedirectCode: http.StatusMovedPermanently}))
+	e.Use(middleware.RequestID())
+	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
+		LogStatus: true, LogURI: true, LogMethod: true, LogLatency: true, LogRequestID: true, LogRemoteIP: true, LogError: true,
+		HandleError: true,
+		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
+			status := v.Status
+			if v.Error != nil {
+				var he *echo.HTTPError
+				var ae *AppError
+				if errors.As(v.Error, &he) {
+					status = he.Code
+				} else if errors.As(v.Error, &ae) {
+					status = ae.Code
+				}
+			}
+			s.log.Log(c.Request().Context(), logLevelFor(status), "request",
+				"method", v.Method, "uri", v.URI, "status", status, "latency_ms", v.Latency.Milliseconds(),
+				"request_id", v.RequestID, "ip", v.RemoteIP)
+			return nil
+		},
+	}))
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "path", c.Request().URL.Path, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		ReferrerPolicy:        "same-origin",
+		ContentSecurityPolicy: "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+	}))
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
+		Skipper: func(c echo.Context) bool {
+			// Streams must not be buffered by the compressor.
+			return c.Request().Header.Get("Accept") == "text/event-stream"
+		},
+	}))
+	e.Use(middleware.BodyLimit("2M"))
+}
+
+// Serve listens on addr until ctx is done, then lets in-flight requests
+// finish (up to grace) before returning.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
+	s.echo.Listener = ln
+	errc := make(chan error, 1)
+	go func() { errc <- s.echo.Start("") }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := s.echo.Shutdown(sctx); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	return nil
+}
+
+// page fills the parts every page shares.
+func (s *Server) page(c echo.Context, title string) web.Page {
+	p := web.Page{Title: title, BaseURL: s.baseURL}
+	if tok, ok := c.Get("csrf").(string); ok {
+		p.CSRF = tok
+	}
+	return p
+}
+
+func (s *Server) render(c echo.Context, name string, data any) error {
+	return s.renderStatus(c, http.StatusOK, name, data)
+}
+
+func (s *Server) renderStatus(c echo.Context, code int, name string, data any) error {
+	c.Response().Header().Set(echo.HeaderContentType, echo.MIMETextHTMLCharsetUTF8)
+	c.Response().Header().Set("Cache-Control", "no-store")
+	var buf bytesBuffer
+	if err := s.web.Render(&buf, name, data); err != nil {
+		return err
+	}
+	c.Response().WriteHeader(code)
+	_, err := c.Response().Write(buf.Bytes())
+	return err
+}

@@ -1,0 +1,5 @@
+package server
+
+import "bytes"
+
+type bytesBuffer = bytes.Buffer
