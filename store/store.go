@@ -25,8 +25,13 @@ var (
 
 // DB is the shared connection pool.
 type DB struct {
-	Pool *pgxpool.Pool
+	Pool   *pgxpool.Pool
+	sealer *Sealer
 }
+
+// SetSealer sets the key that seals secrets at rest; targets cannot be
+// saved or read with secrets before it is set.
+func (db *DB) SetSealer(s *Sealer) { db.sealer = s }
 
 // Querier is what both a pool and a transaction offer, so store methods
 // can run inside or outside Transact.
