@@ -36,6 +36,7 @@ type Server struct {
 	baseURL string
 	version string
 	echo    *echo.Echo
+	auth    authConfig
 }
 
 // New builds the server and its routes.
@@ -54,7 +55,9 @@ func New(opts Options) (*Server, error) {
 	e.Server.ReadTimeout = 30 * time.Second
 	e.Server.IdleTimeout = 120 * time.Second
 	s.echo = e
+	s.auth = newAuthConfig(opts.BaseURL)
 	s.middleware()
+	s.useAuth()
 	s.routes()
 	return s, nil
 }
@@ -130,6 +133,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 // page fills the parts every page shares.
 func (s *Server) page(c echo.Context, title string) web.Page {
 	p := web.Page{Title: title, BaseURL: s.baseURL}
+	if u := s.currentUser(c); u != nil {
+		p.User = &web.User{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role}
+	}
 	if tok, ok := c.Get("csrf").(string); ok {
 		p.CSRF = tok
 	}
