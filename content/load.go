@@ -303,8 +303,14 @@ func yamlError(err error) (int, string) {
 	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
 	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		fmt.Sscan(m[1], &line)
+		_, _ = fmt.Sscan(m[1], &line)
 		msg = strings.TrimLeft(yamlLineRE.ReplaceAllString(msg, ""), ": ")
+		// yaml.v3 reports a parser error at its context's line counted
+		// from 0 (scanner errors are counted from 1): this points at the
+		// line where the unfinished construct starts.
+		if strings.HasPrefix(msg, "did not find expected") {
+			line++
+		}
 	}
 	return line, msg
 }
