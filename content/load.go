@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/coursekit/workshop/quiz"
 	"github.com/yuin/goldmark"
 	"gopkg.in/yaml.v3"
 )
@@ -26,7 +27,7 @@ type Options struct {
 	// KnownChecks reports whether a grader check id exists; nil skips
 	// validating the check ids pages declare.
 	KnownChecks func(id string) bool
-	// ParseQuiz parses quiz files; nil reads only their ids.
+	// ParseQuiz parses quiz files; nil means quiz.Parse.
 	ParseQuiz QuizParser
 }
 
@@ -104,7 +105,7 @@ type loader struct {
 	problems Problems
 	course   *Course
 	rendered map[*Page]*renderedPage
-	quizzes  map[string]*Quiz // by file
+	quizzes  map[string]*quiz.Quiz // by file; nil when not YAML
 }
 
 func (l *loader) problem(file string, line int, format string, args ...any) {
@@ -120,9 +121,9 @@ func (l *loader) path(elem ...string) string {
 // When the content is invalid the error is a Problems list.
 func Load(fsys fs.FS, opts Options) (*Course, error) {
 	l := &loader{fsys: fsys, base: "course", opts: opts, values: opts.Values(), md: newMarkdown(),
-		rendered: map[*Page]*renderedPage{}, quizzes: map[string]*Quiz{}}
+		rendered: map[*Page]*renderedPage{}, quizzes: map[string]*quiz.Quiz{}}
 	if opts.ParseQuiz == nil {
-		l.opts.ParseQuiz = parseQuizID
+		l.opts.ParseQuiz = quiz.Parse
 	}
 	if _, err := fs.Stat(fsys, "course/course.yaml"); err != nil {
 		if _, err2 := fs.Stat(fsys, "course.yaml"); err2 == nil {
@@ -134,7 +135,7 @@ func Load(fsys fs.FS, opts Options) (*Course, error) {
 		return nil, l.problems
 	}
 	l.course = &Course{Title: cf.Title, Summary: cf.Summary, pages: map[pageKey]*Page{},
-		nav: map[string][]*Link{}, Quizzes: map[string]*Quiz{}}
+		nav: map[string][]*Link{}, Quizzes: map[string]*quiz.Quiz{}}
 	for _, v := range cf.Variants {
 		l.course.Variants = append(l.course.Variants, Variant{ID: v.ID, Title: v.Title, Summary: v.Summary})
 	}
@@ -175,7 +176,7 @@ func (l *loader) readCourseFile() *courseFile {
 		return nil
 	}
 	m := root.Content[0]
-	l.unknownKeys(file, m, "title", "summary", "variants", "steps", "topics", "bonus")
+	l.unknownKeys(file, "", m, "title", "summary", "variants", "steps", "topics", "bonus")
 	var cf courseFile
 	if err := m.Decode(&cf); err != nil {
 		line, msg := yamlError(err)
@@ -316,11 +317,11 @@ func yamlError(err error) (int, string) {
 }
 
 // unknownKeys reports keys of a mapping node that are not allowed.
-func (l *loader) unknownKeys(file string, m *yaml.Node, allowed ...string) {
+func (l *loader) unknownKeys(file, prefix string, m *yaml.Node, allowed ...string) {
 	for i := 0; i+1 < len(m.Content); i += 2 {
 		k := m.Content[i]
 		if !slices.Contains(allowed, k.Value) {
-			l.problem(file, k.Line, "unknown key %q (allowed: %s)", k.Value, strings.Join(allowed, ", "))
+			l.problem(file, k.Line, "%sunknown key %q (allowed: %s)", prefix, k.Value, strings.Join(allowed, ", "))
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/coursekit/workshop/quiz"
 )
 
 // Kind says which section of the course a page belongs to.
@@ -90,8 +92,8 @@ type Course struct {
 	Steps    []Step
 	Topics   []*Page
 	Bonus    []*Page
-	// Quizzes holds every parsed quiz file, keyed by quiz id.
-	Quizzes map[string]*Quiz
+	// Quizzes holds every page's quiz, keyed by quiz id (the page's id).
+	Quizzes map[string]*quiz.Quiz
 
 	pages map[pageKey]*Page
 	nav   map[string][]*Link

@@ -50,7 +50,7 @@ func (l *loader) loadPage(kind Kind, id, variant, file string) *Page {
 // and copies it into the page.
 func (l *loader) applyMeta(p *Page, m *yaml.Node) {
 	file := p.File
-	l.unknownKeys(file, m, "id", "title", "variant", "checks", "quiz", "summary")
+	l.unknownKeys(file, "frontmatter: ", m, "id", "title", "variant", "checks", "quiz", "summary")
 	var meta pageMeta
 	if err := m.Decode(&meta); err != nil {
 		line, msg := yamlError(err)
@@ -111,16 +111,24 @@ func (l *loader) loadQuiz(p *Page, line int) {
 			l.problem(p.File, line, "frontmatter: quiz %q: cannot read %s: %v", p.QuizID, path.Base(file), unwrapPathError(err))
 			return
 		}
-		v, id, problems := l.opts.ParseQuiz(data, file)
-		l.problems = append(l.problems, problems...)
-		if id != p.ID {
-			l.problem(file, 1, "quiz id %q does not match its folder (want %q)", id, p.ID)
+		parsed, problems := l.opts.ParseQuiz(data, file)
+		l.problems = append(l.problems, quizProblems(problems)...)
+		if parsed == nil {
+			// Not YAML: the parser said so; no id to compare.
+			l.quizzes[file] = nil
+			return
 		}
-		q = &Quiz{ID: id, Value: v}
+		if parsed.ID != p.ID {
+			l.problem(file, idLine(data), "quiz id %q does not match its folder (want %q)", parsed.ID, p.ID)
+		}
+		q = parsed
 		l.quizzes[file] = q
-		if id != "" {
-			l.course.Quizzes[id] = q
+		if q.ID != "" {
+			l.course.Quizzes[q.ID] = q
 		}
+	}
+	if q == nil {
+		return
 	}
 	if q.ID != p.QuizID {
 		l.problem(p.File, line, "frontmatter: quiz %q does not match the id in %s (%q)", p.QuizID, path.Base(file), q.ID)
@@ -230,4 +238,14 @@ func (l *loader) buildNav() {
 		}
 		c.nav[v.ID] = links
 	}
+}
+
+// idLine returns the line of a YAML file's top-level id key, or 1.
+func idLine(data []byte) int {
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "id:") {
+			return i + 1
+		}
+	}
+	return 1
 }

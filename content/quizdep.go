@@ -1,27 +1,17 @@
 package content
 
 import (
-	"gopkg.in/yaml.v3"
+	"github.com/coursekit/workshop/quiz"
 )
 
-// Quiz is a parsed quiz file.
-type Quiz struct {
-	ID string
-	// Value is what the quiz parser returned.
-	Value any
-}
+// QuizParser parses one quiz file: quiz.Parse, unless a test replaces it.
+type QuizParser func(data []byte, file string) (*quiz.Quiz, []quiz.Problem)
 
-// QuizParser parses one quiz file and returns the quiz (nil when it cannot
-// be parsed), its id, and the problems found, with file and line.
-type QuizParser func(data []byte, file string) (q any, id string, problems []Problem)
-
-// parseQuizID is the fallback parser: it only reads the quiz's id.
-func parseQuizID(data []byte, file string) (any, string, []Problem) {
-	var q struct {
-		ID string `yaml:"id"`
+// quizProblems converts the quiz parser's problems.
+func quizProblems(ps []quiz.Problem) []Problem {
+	out := make([]Problem, len(ps))
+	for i, p := range ps {
+		out[i] = Problem{File: p.File, Line: p.Line, Message: "quiz: " + p.Message}
 	}
-	if err := yaml.Unmarshal(data, &q); err != nil {
-		return nil, "", []Problem{{File: file, Line: 1, Message: "quiz: invalid YAML: " + err.Error()}}
-	}
-	return nil, q.ID, nil
+	return out
 }
