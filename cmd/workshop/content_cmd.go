@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/coursekit/workshop/content"
+	"github.com/coursekit/workshop/grader"
 )
 
 // runContentCheck implements `workshop content check DIR`: it validates a
@@ -26,7 +27,7 @@ func runContentCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	dir := fs.Arg(0)
-	problems := content.CheckWith(dir, content.Options{KnownChecks: knownCheck})
+	problems := content.CheckWith(dir, content.Options{KnownChecks: grader.Known})
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p.String())
 	}
@@ -37,7 +38,3 @@ func runContentCheck(args []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "%s: content is valid\n", dir)
 	return 0
 }
-
-// knownCheck validates check ids against the grader's registry; nil until
-// the registry exists, which skips that validation.
-var knownCheck func(id string) bool
