@@ -190,6 +190,7 @@ func TestInstanceAndRegionErrors(t *testing.T) {
 	}{
 		{"no such instance", func(a *AWSTarget) { a.InstanceID = "i-0123456789abcdef0" }, StatusFail, KindInstanceNotFound, "region"},
 		{"wrong region", func(a *AWSTarget) { a.Region = "eu-west-1" }, StatusFail, KindInstanceNotFound, "instead of eu-west-1"},
+		{"malformed instance id", func(a *AWSTarget) { a.InstanceID = "i-bogus" }, StatusFail, KindInstanceIDMalformed, "i-0123456789abcdef0"},
 		{"no instance id", func(a *AWSTarget) { a.InstanceID = "" }, StatusFail, KindInstanceIDMissing, "i-"},
 		{"no region", func(a *AWSTarget) { a.Region = "" }, StatusError, KindAWSRegionMissing, "us-east-1"},
 		{"no credentials", func(a *AWSTarget) { a.AccessKeyID, a.SecretAccessKey = "", "" }, StatusError, KindAWSCredentialsMissing, "role"},

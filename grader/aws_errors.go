@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -56,9 +57,14 @@ func (e *awsError) Unwrap() error { return e.Err }
 // apply writes the diagnosis into a check's result.
 func (e *awsError) apply(r *Result) {
 	r.Status, r.Kind, r.Summary, r.Hint = e.Status, e.Kind, e.Summary, e.Hint
-	r.Evidence = append(r.Evidence, e.Evidence...)
+	lines := append([]string(nil), e.Evidence...)
 	if e.Err != nil {
-		r.Evidence = append(r.Evidence, "AWS said: "+awsMessage(e.Err))
+		lines = append(lines, "AWS said: "+awsMessage(e.Err))
+	}
+	for _, l := range lines {
+		if !slices.Contains(r.Evidence, l) {
+			r.Evidence = append(r.Evidence, l)
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package grader
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -16,6 +17,10 @@ import (
 // maxGroupPages bounds DescribeSecurityGroups paging: a student's VPC has a
 // handful of groups, and a runaway account must not stall a step.
 const maxGroupPages = 5
+
+// instanceIDPattern is the shape of EC2 instance ids, old (8 hex digits)
+// and current (17).
+var instanceIDPattern = regexp.MustCompile(`^i-([0-9a-f]{8}|[0-9a-f]{17})$`)
 
 // awsCache is the EC2 side of an Env: one lazily taken snapshot of the
 // instance and its security groups, shared by all checks of a step run.
@@ -95,6 +100,12 @@ func (e *Env) takeEC2Snapshot(ctx context.Context) (*ec2Snapshot, error) {
 		return nil, &awsError{Kind: KindInstanceIDMissing, Status: StatusFail,
 			Summary: "No instance id is set.",
 			Hint:    "Enter your instance's id (i-…) on the target page: it is in the EC2 console's Instances list."}
+	}
+	if !instanceIDPattern.MatchString(id) {
+		return nil, &awsError{Kind: KindInstanceIDMalformed, Status: StatusFail,
+			Summary:  fmt.Sprintf("%q is not an instance id.", id),
+			Hint:     "An instance id looks like i-0123456789abcdef0: copy it from the EC2 console's Instances list, column “Instance ID”.",
+			Evidence: []string{"instance id: " + id}}
 	}
 	c, err := e.awsClients(ctx)
 	if err != nil {
