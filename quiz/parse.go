@@ -115,6 +115,9 @@ type parser struct {
 // line is where a field starts: its key's line, which for a block list
 // or mapping is more useful than the line of its first item.
 func (p *parser) line(n *yaml.Node) int {
+	if n == nil {
+		return 0
+	}
 	if k, ok := p.keys[n]; ok {
 		return k.Line
 	}
@@ -135,6 +138,11 @@ func (p *parser) mapping(n *yaml.Node, what string, allowed []string) map[string
 	out := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
+		// An alias stands for its anchor's value (nested no deeper than
+		// this walker goes, so self-reference cannot loop).
+		for depth := 0; v.Kind == yaml.AliasNode && v.Alias != nil && depth < 8; depth++ {
+			v = v.Alias
+		}
 		switch {
 		case !contains(allowed, k.Value):
 			p.add(k.Line, "unknown field %q in %s (allowed: %s)", k.Value, what, strings.Join(allowed, ", "))
@@ -219,8 +227,8 @@ func (p *parser) question(n *yaml.Node) (Question, bool) {
 	what := fmt.Sprintf("question (kind %s)", q.Kind)
 	if !known {
 		what = "question"
-		for _, f := range questionFields {
-			extra = append(extra, f...)
+		for _, k := range []Kind{KindSingle, KindNumber, KindText, KindFreetier} {
+			extra = append(extra, questionFields[k]...)
 		}
 	}
 	fields := p.mapping(n, what, append(append([]string{}, commonFields...), extra...))

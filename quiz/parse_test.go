@@ -162,3 +162,25 @@ func TestProblemString(t *testing.T) {
 		t.Error(got)
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	for _, name := range []string{"publish-port.yaml", "bonus.yaml", "broken.yaml"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Add([]byte("a: &x [*x]\n"))
+	f.Add([]byte("questions:\n  - <<: {id: a}\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		q, problems := Parse(data, "quiz.yaml")
+		if q == nil && len(problems) == 0 {
+			t.Fatal("nil quiz without a problem")
+		}
+		if q != nil {
+			_ = q.Public()
+			_ = Score(q, map[string][]string{"a": {"1"}})
+		}
+	})
+}
