@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -89,7 +91,7 @@ func bindConfig(fs *flag.FlagSet, c *Config) {
 // parseConfig reads flags, then fills the flags not given from the
 // environment; a malformed value names its variable and the expected form.
 func parseConfig(fs *flag.FlagSet, c *Config, args []string) error {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	given := map[string]bool{}
@@ -104,6 +106,39 @@ func parseConfig(fs *flag.FlagSet, c *Config, args []string) error {
 		}
 	}
 	return nil
+}
+
+// flagValueErr matches the flag package's "invalid value" messages.
+var flagValueErr = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([\w-]+): `)
+
+// parseFlags parses args without the flag package's usage dump on a bad
+// value: the error is one line naming the flag, its variable and the
+// expected form. -h still prints the usage.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	out := fs.Output()
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	fs.SetOutput(out)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		_, _ = out.Write(buf.Bytes())
+		return err
+	}
+	if m := flagValueErr.FindStringSubmatch(err.Error()); m != nil {
+		if f := fs.Lookup(m[2]); f != nil {
+			env := ""
+			for _, cf := range configFlags {
+				if cf.flag == f.Name {
+					env = " (env " + cf.env + ")"
+				}
+			}
+			return fmt.Errorf("flag --%s=%q is not valid: %s%s", f.Name, m[1], expected(f), env)
+		}
+	}
+	return fmt.Errorf("%v (run with -h to list the flags)", err)
 }
 
 func expected(f *flag.Flag) string {

@@ -41,7 +41,8 @@ func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate bo
 		}
 		url = srv.URL("workshop")
 	}
-	db, err := store.Open(ctx, url, 10*time.Second)
+	// Under 10 s, so an unreachable DATABASE_URL ends the start promptly.
+	db, err := store.Open(ctx, url, 8*time.Second)
 	if err != nil {
 		d.Close()
 		return nil, err

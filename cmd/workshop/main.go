@@ -21,6 +21,7 @@ Usage:
   workshop [serve] [flags]        run the server (the default)
   workshop migrate [apply|status] apply or show database migrations
   workshop version                print the version
+  workshop healthcheck            exit 0 when the server here answers /healthz
 
 Run "workshop COMMAND -h" for a command's flags.
 `
@@ -31,9 +32,10 @@ func main() {
 
 // commands maps each subcommand to its entry point.
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
-	"serve":   runServe,
-	"migrate": runMigrate,
-	"version": func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "workshop", version); return 0 },
+	"serve":       runServe,
+	"migrate":     runMigrate,
+	"healthcheck": runHealthcheck,
+	"version":     func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "workshop", version); return 0 },
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -57,6 +59,20 @@ func fail(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "workshop: %v\n", err)
+	fmt.Fprintf(stderr, "workshop: %s\n", oneLine(err.Error()))
 	return 1
+}
+
+// oneLine folds a multi-line error (pgx lists every address it tried on
+// its own line) into one line, dropping repeated parts.
+func oneLine(msg string) string {
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || (len(parts) > 0 && parts[len(parts)-1] == l) {
+			continue
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, " ")
 }
