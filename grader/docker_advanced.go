@@ -116,7 +116,7 @@ func stageImages(apps []appImage) (multi, single []appImage) {
 	return multi, single
 }
 
-const multiBuildHint = "In django-app: docker build -f Dockerfile.multistage -t django-app:multi ."
+const multiBuildHint = "In django-app: docker build -f Dockerfile.multistage -t django-app:slim ."
 
 func checkMultiStageSmaller(ctx context.Context, env *Env) Result {
 	return dockerOr(ctx, env, func(d *dockerCache) Result {
@@ -163,7 +163,7 @@ func checkMultiStageRuns(ctx context.Context, env *Env) Result {
 				return result(StatusFail, KindNoMultiStage, "No multi-stage image of the app yet.", multiBuildHint)
 			}
 			return result(StatusFail, KindNoContainer, "No container of the multi-stage image yet.",
-				"Run it: docker run -d -p 8000:8000 django-app:multi (stop the single-stage one first).", imageEvidence(multi)...)
+				"Run it: docker run -d -p 8000:8000 django-app:slim (stop the single-stage one first).", imageEvidence(multi)...)
 		}
 		c := cs[0]
 		ci, _ := d.containerInspect(ctx, c.ID)

@@ -87,8 +87,25 @@ func (d *dockerCache) appImages(ctx context.Context) []appImage {
 			out = append(out, appImage{s, "its command runs " + cmd})
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return out[i].Created > out[j].Created })
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Created != out[j].Created {
+			return out[i].Created > out[j].Created
+		}
+		// docker images rounds to the second; two quick builds need the
+		// inspect's nanoseconds to tell the newest.
+		return d.imageCreated(ctx, out[i].ID).After(d.imageCreated(ctx, out[j].ID))
+	})
 	return out
+}
+
+// imageCreated is an image's creation time to the nanosecond.
+func (d *dockerCache) imageCreated(ctx context.Context, id string) time.Time {
+	ii, err := d.imageInspect(ctx, id)
+	if err != nil {
+		return time.Time{}
+	}
+	t, _ := time.Parse(time.RFC3339Nano, ii.Created)
+	return t
 }
 
 // isAppContainer reports whether a container runs the lab app: its image is

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/docker/docker/api/types/container"
 )
@@ -232,7 +233,7 @@ func checkPortSingleOwner(ctx context.Context, env *Env) Result {
 		case len(owners) > 1:
 			return result(StatusFail, KindPortConflict, fmt.Sprintf("%d running containers publish host port 8000.", len(owners)),
 				"Keep one: docker stop "+cname(owners[len(owners)-1])+" && docker rm "+cname(owners[len(owners)-1]), ev...)
-		case len(failed) > 0 && (len(owners) == 0 || owners[0].Created < failed[0].Created):
+		case len(failed) > 0 && (len(owners) == 0 || !d.createdAfter(ctx, owners[0].ID, failed[0].ID)):
 			hint := "docker ps shows who holds port 8000; stop and remove it, remove the failed container (docker rm " + cname(failed[0]) + "), then run yours again."
 			if len(owners) > 0 {
 				hint = "Container " + cname(owners[0]) + " holds port 8000: docker stop " + cname(owners[0]) + " && docker rm " + cname(owners[0]) + ", then docker rm " + cname(failed[0]) + " and run yours again."
@@ -246,6 +247,19 @@ func checkPortSingleOwner(ctx context.Context, env *Env) Result {
 		}
 		return result(StatusPass, "", "Host port 8000 is free: no container claims it.", "")
 	})
+}
+
+// createdAfter reports whether container a was created after b, to the
+// nanosecond (docker ps rounds to seconds; a student's retry is quicker).
+func (d *dockerCache) createdAfter(ctx context.Context, a, b string) bool {
+	ca, err1 := d.containerInspect(ctx, a)
+	cb, err2 := d.containerInspect(ctx, b)
+	if err1 != nil || err2 != nil {
+		return false
+	}
+	ta, err1 := time.Parse(time.RFC3339Nano, ca.Created)
+	tb, err2 := time.Parse(time.RFC3339Nano, cb.Created)
+	return err1 == nil && err2 == nil && ta.After(tb)
 }
 
 func uniqueContainers(cs []container.Summary) []container.Summary {
