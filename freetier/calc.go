@@ -273,6 +273,11 @@ func (r *Result) ipv4(c checked, covered bool) {
 		free = math.Min(hours, Facts.LegacyIPv4Hours.Value)
 	}
 	p := Facts.IPv4HourlyUSD.Value
+	if from, _ := parseDate(Facts.IPv4ChargedFrom); hours > 0 && !c.month.End().After(from) {
+		r.IPv4 = IPv4Cost{Hours: round(hours, 2), FreeHours: round(hours, 2), HourlyUSD: 0}
+		r.section("Public IPv4", fmt.Sprintf("Public IPv4 addresses were free until %s: nothing to pay in %s.", Facts.IPv4ChargedFrom, c.month))
+		return
+	}
 	r.IPv4 = IPv4Cost{Hours: round(hours, 2), FreeHours: round(free, 2), BilledHours: round(hours-free, 2),
 		HourlyUSD: p, CostUSD: cents((hours - free) * p), Uncertain: c.plan == PlanCredits && hours > 0}
 	if hours == 0 {
@@ -318,26 +323,39 @@ func (r *Result) ebs(c checked, covered bool) {
 func (r *Result) credits(c checked) {
 	cr := &Credits{BalanceUSD: c.creditsUSD, MonthlyUSD: r.TotalUSD}
 	r.Credits = cr
-	cr.DailyUSD = round(r.TotalUSD/float64(r.MonthDays), 4)
-	var lines []string
+	days := float64(r.MonthDays)
+	cr.DailyUSD = round(r.TotalUSD/days, 4)
 	if !r.FreePeriod.CoversMonth {
 		r.section("Credits", "The credits have expired by this month: the total is paid, not drawn from credits.")
 		return
 	}
-	lines = append(lines, fmt.Sprintf("%s this month is drawn from the credits (balance %s: $%.0f at sign-up, up to $%.0f more for activities).",
-		usd(r.TotalUSD), usd(c.creditsUSD), Facts.CreditsSignupUSD.Value, Facts.CreditsActivityUSD.Value))
-	if r.TotalUSD <= 0 {
+	lines := []string{fmt.Sprintf("%s this month is drawn from the credits: a balance of %s at the start of the month ($%.0f at sign-up, up to $%.0f more for activities).",
+		usd(r.TotalUSD), usd(c.creditsUSD), Facts.CreditsSignupUSD.Value, Facts.CreditsActivityUSD.Value)}
+	freePlanDays := Facts.FreePlanMonths.Value * 30.44
+	switch {
+	case r.TotalUSD <= 0:
 		lines = append(lines, "Nothing is spent, so the credits do not run out at this rate.")
-	} else {
+	default:
 		cr.RunsOut = true
-		cr.Days = round(c.creditsUSD/(r.TotalUSD/float64(r.MonthDays)), 1)
-		lines = append(lines, fmt.Sprintf("%s / (%s / %d days = %s a day) = %s days.",
-			usd(c.creditsUSD), usd(r.TotalUSD), r.MonthDays, fmt.Sprintf("$%.4f", r.TotalUSD/float64(r.MonthDays)), num(cr.Days)))
-		limit := Facts.FreePlanMonths.Value * 30.44
-		if cr.Days < limit {
-			lines = append(lines, fmt.Sprintf("The credits run out before the Free plan's %.0f months; on the Free plan the account then closes unless upgraded.", Facts.FreePlanMonths.Value))
+		exact := c.creditsUSD / (r.TotalUSD / days)
+		cr.Days = round(exact, 1)
+		lines = append(lines, fmt.Sprintf("%s / (%s / %d days = $%.4f a day) = %s days.",
+			usd(c.creditsUSD), usd(r.TotalUSD), r.MonthDays, r.TotalUSD/days, num(cr.Days)))
+		if !c.created.IsZero() {
+			out := c.month.Start().Add(time.Duration(math.Min(exact, 3660) * 24 * float64(time.Hour)))
+			cr.RunOutDate = day(out)
+			if out.Before(c.created.AddDate(0, int(Facts.FreePlanMonths.Value), 0)) {
+				lines = append(lines, fmt.Sprintf("They run out about %s, before the Free plan's %.0f months end on %s: on the Free plan the account then closes unless upgraded.",
+					cr.RunOutDate, Facts.FreePlanMonths.Value, r.FreePeriod.Ends))
+			} else {
+				lines = append(lines, fmt.Sprintf("The Free plan ends first, on %s; on the Paid plan the credits left stay usable until %s.",
+					r.FreePeriod.Ends, r.FreePeriod.CreditsExpire))
+			}
+		} else if exact < freePlanDays {
+			lines = append(lines, fmt.Sprintf("That is less than the Free plan's %.0f months: on the Free plan the account closes when they run out, unless upgraded.", Facts.FreePlanMonths.Value))
 		} else {
-			lines = append(lines, fmt.Sprintf("The Free plan's %.0f months end first; credits left over stay usable on the Paid plan until they expire.", Facts.FreePlanMonths.Value))
+			lines = append(lines, fmt.Sprintf("That is longer than the Free plan's %.0f months, which end first; on the Paid plan the credits left stay usable until they expire (%.0f months after sign-up).",
+				Facts.FreePlanMonths.Value, Facts.CreditsMonths.Value))
 		}
 	}
 	if !r.CostComplete {

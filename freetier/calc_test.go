@@ -193,6 +193,36 @@ func TestCreditsLast(t *testing.T) {
 	}
 }
 
+func TestCreditsRunOutDate(t *testing.T) {
+	// $4.00 a day in a 30-day month ($120) from $100: 25 days, before the Free plan ends.
+	in := Input{Created: "2026-09-10", Month: "2026-11", Groups: []Group{{Type: "t3.small", Instances: 8}}}
+	got, errs := Calculate(in, today)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	// 8 x 720 h x $0.0208 = $119.81; $100 / ($119.81 / 30) = 25.04 days
+	if got.TotalUSD != 119.81 || got.Credits.Days != 25 || got.Credits.RunOutDate != "2026-11-26" {
+		t.Errorf("got $%v, %v days, runs out %s", got.TotalUSD, got.Credits.Days, got.Credits.RunOutDate)
+	}
+}
+
+func TestIPv4FreeBeforeFebruary2024(t *testing.T) {
+	in := Input{Plan: PlanLegacy, Month: "2024-01", Groups: []Group{{Type: "t2.micro", Instances: 2, IPv4: true}}}
+	got, errs := Calculate(in, today)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got.IPv4.CostUSD != 0 || got.IPv4.Hours != 1488 {
+		t.Errorf("IPv4 %+v", got.IPv4)
+	}
+	in.Month = "2024-02"
+	got, _ = Calculate(in, today)
+	// 2 x 696 = 1,392 h - 750 free = 642 h x $0.005 = $3.21
+	if got.IPv4.CostUSD != 3.21 {
+		t.Errorf("IPv4 in 2024-02 %+v", got.IPv4)
+	}
+}
+
 func TestEvenSplit(t *testing.T) {
 	tests := []struct {
 		n, monthHours int

@@ -67,6 +67,9 @@ type Table struct {
 	VCPUQuota          Fact `json:"vcpu_quota"`           // default running On-Demand vCPUs
 	AverageMonthHours  Fact `json:"average_month_hours"`  // AWS estimates' month
 
+	// IPv4ChargedFrom: public IPv4 addresses bill from this date (YYYY-MM-DD).
+	IPv4ChargedFrom string `json:"ipv4_charged_from"`
+
 	// VCPUQuotaCode is the Service Quotas code of the vCPU limit.
 	VCPUQuotaCode string `json:"vcpu_quota_code"`
 	// VCPUQuotaName is the quota's name as Service Quotas shows it.
@@ -111,8 +114,9 @@ var Facts = Table{
 		Note: "the applied value varies by account: read yours in Service Quotas"},
 	AverageMonthHours: Fact{Value: 730, Source: srcEstimate, Checked: Checked},
 
-	VCPUQuotaCode: "L-1216C47A",
-	VCPUQuotaName: "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+	IPv4ChargedFrom: "2024-02-01",
+	VCPUQuotaCode:   "L-1216C47A",
+	VCPUQuotaName:   "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
 
 	Types: []InstanceType{
 		{Name: "t2.micro", VCPU: 1, HourlyUSD: 0.0116, PriceKnown: true, Legacy: Eligible, Credits: NotEligible,

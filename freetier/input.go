@@ -234,6 +234,8 @@ func check(in Input, today time.Time) (checked, FieldErrors) {
 			errs.add("month", "must be 2006-01 or later")
 		case m.Start().After(today.AddDate(10, 0, 0)):
 			errs.add("month", "must be within the next ten years")
+		case c.plan == PlanCredits && !m.End().After(cutoff):
+			errs.add("month", fmt.Sprintf("the credit plan started with accounts created on %s; pick %s or later", Facts.CreditPlanFrom, cutoff.Format("2006-01")))
 		case !c.created.IsZero() && m.End().Before(c.created.AddDate(0, 0, 1)):
 			errs.add("month", fmt.Sprintf("the account was created on %s; pick that month or a later one", c.created.Format("2006-01-02")))
 		default:

@@ -30,6 +30,7 @@ func TestValidate(t *testing.T) {
 		{"creation date in the future", Input{Created: "2027-01-01", Groups: []Group{{Type: "t3.micro", Instances: 1}}}, "created", "in the future"},
 		{"creation date malformed", Input{Created: "01/02/2025", Groups: []Group{{Type: "t3.micro", Instances: 1}}}, "created", "YYYY-MM-DD"},
 		{"plan contradicts the date", Input{Plan: PlanLegacy, Created: "2025-08-01", Groups: []Group{{Type: "t3.micro", Instances: 1}}}, "plan", "credits plan"},
+		{"credit plan before it existed", Input{Plan: PlanCredits, Month: "2025-06", Groups: []Group{{Type: "t3.micro", Instances: 1}}}, "month", "pick 2025-07 or later"},
 		{"unknown plan", Input{Plan: "free", Groups: []Group{{Type: "t3.micro", Instances: 1}}}, "plan", `"legacy" or "credits"`},
 		{"month malformed", Input{Month: "December", Groups: []Group{{Type: "t2.micro", Instances: 1}}}, "month", "YYYY-MM"},
 		{"month before the account", Input{Created: "2025-03-10", Month: "2025-01", Groups: []Group{{Type: "t2.micro", Instances: 1}}}, "month", "created on 2025-03-10"},

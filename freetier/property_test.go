@@ -90,8 +90,9 @@ func (validInput) Generate(r *rand.Rand, size int) reflect.Value {
 		in.Plan = PlanLegacy
 	case 1:
 		in.Plan = PlanCredits
+		in.Month = []string{"2025-08", "2025-12", "2026-02", "2026-11"}[r.Intn(4)]
 	default:
-		in.Created = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.Intn(400)).Format("2006-01-02")
+		in.Created = time.Date(2023, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.Intn(1400)).Format("2006-01-02")
 		if in.Month < in.Created[:7] {
 			in.Month = in.Created[:7]
 		}

@@ -122,6 +122,8 @@ type Credits struct {
 	// Days the balance lasts at this rate; meaningful when RunsOut.
 	Days    float64 `json:"days"`
 	RunsOut bool    `json:"runs_out"`
+	// RunOutDate is when they run out, YYYY-MM-DD, if the creation date is known.
+	RunOutDate string `json:"run_out_date,omitempty"`
 }
 
 // Split is the legacy pool shared evenly between N instances.
