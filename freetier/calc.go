@@ -329,7 +329,7 @@ func (r *Result) credits(c checked) {
 		r.section("Credits", "The credits have expired by this month: the total is paid, not drawn from credits.")
 		return
 	}
-	lines := []string{fmt.Sprintf("%s this month is drawn from the credits: a balance of %s at the start of the month ($%.0f at sign-up, up to $%.0f more for activities).",
+	lines := []string{fmt.Sprintf("%s this month is drawn from the credits, assuming a balance of %s at the start of the month ($%.0f at sign-up, up to $%.0f more for activities).",
 		usd(r.TotalUSD), usd(c.creditsUSD), Facts.CreditsSignupUSD.Value, Facts.CreditsActivityUSD.Value)}
 	freePlanDays := Facts.FreePlanMonths.Value * 30.44
 	switch {

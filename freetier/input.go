@@ -202,6 +202,7 @@ func check(in Input, today time.Time) (checked, FieldErrors) {
 		c.plan = p
 		c.planReason = "chosen"
 		if !c.created.IsZero() {
+			c.planReason = "chosen; the account was created on " + c.created.Format("2006-01-02")
 			want := PlanLegacy
 			if !c.created.Before(cutoff) {
 				want = PlanCredits
