@@ -81,6 +81,10 @@ func startReplica(t *testing.T, v Verifier, ln net.Listener) *replica {
 		hub.ServeInternalDial(w, r)
 	})
 	srv := httptest.NewUnstartedServer(mux)
+	// Short timeouts, as a production server has longer ones: sessions and
+	// tunnels, which are hijacked connections, must not inherit them.
+	srv.Config.ReadTimeout = 300 * time.Millisecond
+	srv.Config.WriteTimeout = 300 * time.Millisecond
 	if ln != nil {
 		srv.Listener.Close()
 		srv.Listener = ln

@@ -65,9 +65,6 @@ func (h *Hub) ServeInternalDial(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer conn.Close()
-	// The server may have set deadlines for ordinary requests; a tunnel
-	// lives as long as its Docker API connection.
-	_ = conn.SetDeadline(time.Time{})
 	if _, err := io.WriteString(brw, "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: "+TunnelProtocol+"\r\n\r\n"); err != nil {
 		return
 	}
@@ -101,6 +98,27 @@ type bufferedConn struct {
 }
 
 func (c *bufferedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// Dialer returns the Target.Docker.Dial of a student for this replica: the
+// local session when this Hub holds the agent, else the internal hop to the
+// replica that lookup names (the server reads it from PostgreSQL). A nil
+// lookup means a single replica.
+func (h *Hub) Dialer(studentID int64, secret string, lookup func(ctx context.Context, studentID int64) (internalURL string, err error)) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, _, _ string) (net.Conn, error) {
+		c, err := h.Dial(ctx, studentID)
+		if !errors.Is(err, ErrNotConnected) || lookup == nil {
+			return c, err
+		}
+		internalURL, err := lookup(ctx, studentID)
+		if err != nil {
+			return nil, err
+		}
+		if internalURL == "" {
+			return nil, ErrNotConnected
+		}
+		return DialVia(ctx, internalURL, secret, studentID)
+	}
+}
 
 // DialVia is the other half: it reaches the student's agent through the
 // replica whose internal endpoint is internalURL (the full URL where that

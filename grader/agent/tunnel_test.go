@@ -259,16 +259,32 @@ func TestCheckOnAnotherReplicaReachesTheAgent(t *testing.T) {
 	}
 	internal := a.srv.URL + "/internal/agent-dial"
 
-	// B's grader: not held locally, so through A's internal endpoint.
-	cli := tunnelClient(t, func(ctx context.Context) (net.Conn, error) {
-		if c, err := b.hub.Dial(ctx, 10); err == nil {
-			return c, nil
+	// B's grader: not held locally, so through A's internal endpoint, as
+	// the row in PostgreSQL would say.
+	lookup := func(_ context.Context, id int64) (string, error) {
+		if id == 10 {
+			return internal, nil
 		}
-		return DialVia(ctx, internal, testSecret, 10)
-	})
+		return "", nil
+	}
+	dial := b.hub.Dialer(10, testSecret, lookup)
+	cli := tunnelClient(t, func(ctx context.Context) (net.Conn, error) { return dial(ctx, "tcp", "agent:2375") })
 	ctx := context.Background()
 	if _, err := cli.ContainerList(ctx, container.ListOptions{All: true}); err != nil {
 		t.Fatalf("list via A: %v", err)
+	}
+	// Outlive the servers' read and write timeouts, on one kept-alive
+	// connection and on the agent's session.
+	since, _ := a.hub.Status(10)
+	time.Sleep(700 * time.Millisecond)
+	if _, err := cli.ContainerList(ctx, container.ListOptions{All: true}); err != nil {
+		t.Fatalf("list via A after a pause: %v", err)
+	}
+	if now, ok := a.hub.Status(10); !ok || !now.Since.Equal(since.Since) {
+		t.Errorf("the agent's session was interrupted: %v %v", since.Since, now.Since)
+	}
+	if _, err := b.hub.Dialer(11, testSecret, lookup)(ctx, "tcp", "agent:2375"); !errors.Is(err, ErrNotConnected) {
+		t.Errorf("a student connected nowhere: %v", err)
 	}
 	if _, err := cli.ImageList(ctx, image.ListOptions{}); err != nil {
 		t.Fatalf("images via A: %v", err)
