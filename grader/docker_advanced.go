@@ -47,19 +47,15 @@ func checkUserNetwork(ctx context.Context, env *Env) Result {
 		}
 		apps := d.appImages(ctx)
 		members := map[string][]container.Summary{} // running containers per network
-		var appOnDefault, othersOnDefault bool
+		appOnDefault := false
 		for _, c := range d.list {
 			if !running(c) || c.NetworkSettings == nil {
 				continue
 			}
 			for name := range c.NetworkSettings.Networks {
 				members[name] = append(members[name], c)
-				if name == "bridge" {
-					if isAppContainer(c, apps) {
-						appOnDefault = true
-					} else {
-						othersOnDefault = true
-					}
+				if name == "bridge" && isAppContainer(c, apps) {
+					appOnDefault = true
 				}
 			}
 		}
@@ -94,7 +90,7 @@ func checkUserNetwork(ctx context.Context, env *Env) Result {
 		case appless != "":
 			return result(StatusFail, KindAppNotOnNetwork, "Network "+appless+" has containers, but not the app.",
 				"Connect the app: docker network connect "+appless+" <container_id> (or run it with --network "+appless+").", ev...)
-		case appOnDefault && othersOnDefault:
+		case appOnDefault && len(members["bridge"]) >= 2:
 			return result(StatusFail, KindDefaultBridge, "The app and another container share only the default bridge network.",
 				"On the default bridge containers cannot find each other by name. Create a network and use it: docker network create labnet, then docker run --network labnet ... for both.", ev...)
 		}
