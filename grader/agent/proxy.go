@@ -21,6 +21,15 @@ const refusalBody = `{"message":"refused by the workshop agent: read-only"}` + "
 // cannot pin the agent's connections to the engine.
 const requestTimeout = 2 * time.Minute
 
+// idleTimeout bounds the wait for the next request on a tunnelled
+// connection; the grader's client drops idle connections well before.
+const idleTimeout = 2 * time.Minute
+
+// maxInFlight bounds the requests the agent forwards at once, so that a
+// misbehaving server cannot load the engine with reads (/system/df is not
+// cheap) or hold unbounded resources on the host.
+const maxInFlight = 8
+
 // maxRequestHeader bounds what a request may carry before the agent refuses
 // it; the grader's requests are a few hundred bytes.
 const maxRequestHeader = 64 << 10
@@ -30,13 +39,15 @@ type engine struct {
 	socket    string
 	logger    *slog.Logger
 	transport *http.Transport
+	inFlight  chan struct{}
 }
 
 func newEngine(socket string, logger *slog.Logger) *engine {
 	d := net.Dialer{Timeout: 5 * time.Second}
 	return &engine{
-		socket: socket,
-		logger: logger,
+		socket:   socket,
+		logger:   logger,
+		inFlight: make(chan struct{}, maxInFlight),
 		transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 				return d.DialContext(ctx, "unix", socket)
@@ -60,10 +71,12 @@ func (e *engine) serveStream(ctx context.Context, conn net.Conn) {
 		// The limit is renewed per request: requests carry no body the
 		// agent reads, so this caps the header a server can send.
 		lim.N = maxRequestHeader
+		_ = conn.SetReadDeadline(time.Now().Add(idleTimeout))
 		req, err := http.ReadRequest(br)
 		if err != nil {
 			return
 		}
+		_ = conn.SetReadDeadline(time.Time{})
 		keep, err := e.serveOne(ctx, conn, req)
 		if err != nil || !keep {
 			return
@@ -152,6 +165,12 @@ func (e *engine) forward(ctx context.Context, w io.Writer, req *http.Request) (b
 	p, q, _ := strings.Cut(req.RequestURI, "?")
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
+	select {
+	case e.inFlight <- struct{}{}:
+		defer func() { <-e.inFlight }()
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
 	out, err := http.NewRequestWithContext(ctx, req.Method, "http://docker", nil)
 	if err != nil {
 		return false, err

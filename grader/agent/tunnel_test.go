@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,17 +20,35 @@ import (
 	"github.com/docker/docker/client"
 )
 
-const testImage = "python:3.13-slim"
+// testImage is imported by the tests themselves (one empty file), so they
+// need no registry and no other test's images.
+const testImage = "workshop-agent-test:empty"
+
+func ensureTestImage(t *testing.T, direct *client.Client) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := direct.ImageInspect(ctx, testImage); err == nil {
+		return
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "empty", Mode: 0o644, Size: 0, Typeflag: tar.TypeReg})
+	tw.Close()
+	rc, err := direct.ImageImport(ctx, image.ImportSource{Source: &buf, SourceName: "-"}, testImage, image.ImportOptions{})
+	if err != nil {
+		t.Fatalf("import %s: %v", testImage, err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+}
 
 // createIdle creates (never starts) a container straight on the engine, as
 // the thing the grader reads and the server must not be able to remove.
 func createIdle(t *testing.T, direct *client.Client, name string) string {
 	t.Helper()
+	ensureTestImage(t, direct)
 	ctx := context.Background()
-	if _, err := direct.ImageInspect(ctx, testImage); err != nil {
-		t.Skipf("image %s missing (run .ci/django-base.sh): %v", testImage, err)
-	}
-	c, err := direct.ContainerCreate(ctx, &container.Config{Image: testImage, Cmd: []string{"true"}}, nil, nil, nil, name)
+	c, err := direct.ContainerCreate(ctx, &container.Config{Image: testImage, Cmd: []string{"/empty"}}, nil, nil, nil, name)
 	if err != nil {
 		t.Fatal(err)
 	}
