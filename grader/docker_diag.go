@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"syscall"
@@ -94,6 +95,11 @@ func diagnoseDocker(err error, env *Env) diagnosis {
 	case errors.As(err, &recErr) || strings.Contains(msg, "does not look like a TLS handshake"):
 		return diagnosis{KindNotTLS, "the Docker port does not speak TLS (it answered in plain HTTP).",
 			"Start dockerd with --tlsverify --tlscacert --tlscert --tlskey so that port 2376 speaks TLS; never expose a plain Docker port.", ev}
+	case strings.Contains(msg, "certificate required") && len(env.Target.Docker.ClientCert) > 0:
+		// Go's TLS client withholds a certificate whose issuer the host did
+		// not list as acceptable, so a wrong client certificate looks like none.
+		return diagnosis{KindTLSClientRejected, "TLS handshake failed: the host did not accept the client certificate (it is not signed by the CA dockerd trusts).",
+			"The client certificate must be signed by the CA dockerd trusts (--tlscacert); remake cert.pem with that CA and the extendedKeyUsage = clientAuth extension.", ev}
 	case strings.Contains(msg, "certificate required"):
 		return diagnosis{KindTLSClientMissing, "TLS handshake failed: the host requires a client certificate and none was sent.",
 			"Paste the client certificate (cert.pem) and key (key.pem) made for the grader.", ev}
@@ -103,6 +109,9 @@ func diagnoseDocker(err error, env *Env) diagnosis {
 	case strings.Contains(msg, "HTTP request to an HTTPS server") || strings.Contains(msg, "TLS-enabled daemon"):
 		return diagnosis{KindTLSRequired, "the Docker port speaks TLS but no certificates were given.",
 			"Paste the CA certificate, client certificate and client key of your dockerd --tlsverify setup.", ev}
+	case (errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)) && env.docker.conn != nil && !env.docker.conn.tls:
+		return diagnosis{KindTLSRequired, "the host closed the connection without an answer, as a TLS port does when spoken to in plain HTTP.",
+			"If dockerd runs with --tlsverify (port 2376), paste its CA certificate, client certificate and key.", ev}
 	case strings.Contains(msg, "tls:") || strings.Contains(msg, "x509:"):
 		return diagnosis{KindTLSHandshake, "TLS handshake failed.",
 			"Check that the CA, client certificate and key belong to the same setup as dockerd's --tlscacert/--tlscert/--tlskey.", ev}
