@@ -45,10 +45,10 @@ func dockerClient(t *testing.T) *client.Client {
 	return cli
 }
 
-// buildContext tars the lab's django-app folder, plus extra files, in memory.
-func buildContext(t *testing.T, extra map[string][]byte) io.Reader {
+// buildContext tars a folder of the lab, plus extra files, in memory.
+func buildContext(t *testing.T, dir string, extra map[string][]byte) io.Reader {
 	t.Helper()
-	app, err := fs.Sub(labFS(t), "django-app")
+	app, err := fs.Sub(labFS(t), dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,15 +88,15 @@ func buildContext(t *testing.T, extra map[string][]byte) io.Reader {
 // stageImages finds the image ids in a classic build's output (" ---> id").
 var stageImages = regexp.MustCompile(`(?m)^ ---> ([0-9a-f]{12})\s*$`)
 
-// buildImage builds an image from the django-app folder with the given
+// buildImage builds an image from a folder of the lab with the given
 // Dockerfile, removes it when the test ends, and returns its inspection.
-func buildImage(t *testing.T, cli *client.Client, dockerfile string, extra map[string][]byte) image.InspectResponse {
+func buildImage(t *testing.T, cli *client.Client, dir, dockerfile string, extra map[string][]byte) image.InspectResponse {
 	t.Helper()
 	ctx := context.Background()
 	suffix := make([]byte, 4)
 	_, _ = rand.Read(suffix)
 	tag := "workshop-labtest:" + hex.EncodeToString(suffix)
-	resp, err := cli.ImageBuild(ctx, buildContext(t, extra), build.ImageBuildOptions{
+	resp, err := cli.ImageBuild(ctx, buildContext(t, dir, extra), build.ImageBuildOptions{
 		Tags: []string{tag}, Dockerfile: dockerfile, Remove: true, ForceRemove: true,
 		Version: build.BuilderV1, // the API's builder; BuildKit needs a session
 	})
@@ -217,12 +217,13 @@ func TestLabAppInDocker(t *testing.T) {
 		{"Dockerfile.multistage", "multi-stage"},
 	} {
 		t.Run(tt.dockerfile, func(t *testing.T) {
-			img := buildImage(t, cli, tt.dockerfile, nil)
+			img := buildImage(t, cli, "django-app", tt.dockerfile, nil)
 			labels := img.Config.Labels
 			if labels["workshop.lab"] != "django-app" || labels["workshop.lab.build"] != tt.build {
 				t.Errorf("labels = %v, want workshop.lab=django-app workshop.lab.build=%s", labels, tt.build)
 			}
 			sizes[tt.build] = img.Size
+			t.Logf("%s: image size %d MB", tt.dockerfile, img.Size>>20)
 			id, addr := runImage(t, cli, img.ID)
 			if addr == "" {
 				t.Fatalf("port 8000 not published; logs:\n%s", containerLogs(t, cli, id))
@@ -254,7 +255,7 @@ func TestGuideMultiStageBugInDocker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := buildImage(t, cli, "Dockerfile.guide", map[string][]byte{"Dockerfile.guide": dockerfile})
+	img := buildImage(t, cli, "django-app", "Dockerfile.guide", map[string][]byte{"Dockerfile.guide": dockerfile})
 	id, _ := runImage(t, cli, img.ID)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -269,5 +270,26 @@ func TestGuideMultiStageBugInDocker(t *testing.T) {
 	}
 	if logs := containerLogs(t, cli, id); !strings.Contains(logs, "No module named 'django'") {
 		t.Errorf("logs do not say No module named 'django':\n%s", logs)
+	}
+}
+
+// TestStaticSiteInDocker builds the distractor: the grader tells it apart
+// by its label, and it serves a page without Django.
+func TestStaticSiteInDocker(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds images")
+	}
+	cli := dockerClient(t)
+	img := buildImage(t, cli, "static-site", "Dockerfile", nil)
+	if got := img.Config.Labels["workshop.lab"]; got != "static-site" {
+		t.Errorf("label workshop.lab = %q, want static-site", got)
+	}
+	id, addr := runImage(t, cli, img.ID)
+	if addr == "" {
+		t.Fatalf("port 8000 not published; logs:\n%s", containerLogs(t, cli, id))
+	}
+	code, body := get(t, cli, id, addr, "203.0.113.5")
+	if code != http.StatusOK || !strings.Contains(body, `content="static-site"`) || strings.Contains(body, "Workshop lab app") {
+		t.Errorf("GET / = %d\n%s", code, body)
 	}
 }

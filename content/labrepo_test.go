@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 func labFS(t *testing.T) fs.FS {
@@ -124,6 +126,41 @@ func TestLabRepoClone(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("only %d files in the lab", n)
+	}
+}
+
+// TestLabCompose checks the networking lesson's compose file: the app and a
+// second service on the user-defined network labnet.
+func TestLabCompose(t *testing.T) {
+	data, err := fs.ReadFile(labFS(t), "django-app/compose.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compose struct {
+		Services map[string]struct {
+			Build    any      `yaml:"build"`
+			Image    string   `yaml:"image"`
+			Ports    []string `yaml:"ports"`
+			Networks []string `yaml:"networks"`
+		} `yaml:"services"`
+		Networks map[string]struct {
+			Name string `yaml:"name"`
+		} `yaml:"networks"`
+	}
+	if err := yaml.Unmarshal(data, &compose); err != nil {
+		t.Fatal(err)
+	}
+	web, probe := compose.Services["web"], compose.Services["probe"]
+	if web.Build != "." || len(web.Ports) != 1 || web.Ports[0] != "8000:8000" {
+		t.Errorf("web = %+v", web)
+	}
+	for name, s := range map[string][]string{"web": web.Networks, "probe": probe.Networks} {
+		if len(s) != 1 || s[0] != "labnet" {
+			t.Errorf("%s networks = %v, want [labnet]", name, s)
+		}
+	}
+	if compose.Networks["labnet"].Name != "labnet" {
+		t.Errorf("networks = %+v", compose.Networks)
 	}
 }
 
