@@ -100,7 +100,18 @@ func TestSanitizeStripsScript(t *testing.T) {
 	if err := os.WriteFile(page, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c, err := Load(os.DirFS(dir), Options{LabDir: `x<script>alert('value')</script>`})
+	_, err := Load(os.DirFS(dir), Options{})
+	if err == nil || !strings.Contains(err.Error(), "guided.md:18: raw HTML is not rendered") ||
+		!strings.Contains(err.Error(), "guided.md:20: raw HTML is not rendered") {
+		t.Errorf("raw HTML in a page is not reported: %v", err)
+	}
+	r := renderPage(newMarkdown(), "guided.md", src, Options{}.Values())
+	if strings.Contains(string(r.html), "<script") {
+		t.Errorf("script survived:\n%s", r.html)
+	}
+
+	// Nor does one in a configured value.
+	c, err := Load(os.DirFS("testdata/valid"), Options{LabDir: `x<script>alert('value')</script>`})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -159,6 +159,11 @@ func (r *renderedPage) inspect(doc ast.Node, source []byte, lines lineIndex, pro
 			case lexers.Get(string(lang)) == nil:
 				problem(line, "code block language %q is unknown to the highlighter", lang)
 			}
+		case *ast.RawHTML, *ast.HTMLBlock:
+			// Never rendered (goldmark's unsafe mode is off): say so rather
+			// than let text such as <none> vanish from the page.
+			problem(nodeLine(n, lines), "raw HTML is not rendered: put it in backticks, or write markdown")
+			return ast.WalkSkipChildren, nil
 		case *ast.CodeBlock:
 			problem(nodeLine(n, lines), "indented code block: use a fenced block with a language")
 		}
