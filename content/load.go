@@ -150,7 +150,10 @@ func Load(fsys fs.FS, opts Options) (*Course, error) {
 			if a.File != b.File {
 				return a.File < b.File
 			}
-			return a.Line < b.Line
+			if a.Line != b.Line {
+				return a.Line < b.Line
+			}
+			return a.Message < b.Message
 		})
 		return nil, l.problems
 	}
