@@ -88,6 +88,12 @@ func skipCSRF(c echo.Context) bool {
 	}
 	p := c.Request().URL.Path
 	m := c.Request().Method
+	if p == "/api/v1/freetier" {
+		// The free-tier calculator's API is pure computation for anyone: it
+		// reads no cookie and changes nothing, so a cross-site POST gains
+		// nothing, and scripts may POST JSON to it without a token.
+		return true
+	}
 	return (m == http.MethodGet || m == http.MethodHead) && (strings.HasPrefix(p, "/static/") || p == "/healthz" || p == "/readyz")
 }
 

@@ -1,0 +1,182 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/coursekit/workshop/store"
+)
+
+// The authorization matrix: every route Echo knows × every kind of
+// person → the status they get. A route missing here fails the test, so
+// whoever adds a route adds its row. Requests carry a valid CSRF token and
+// an empty body (an empty form, or {} for the JSON API): the matrix is
+// about who may, not about input. Each cell runs against a fresh world.
+//
+// Columns: anonymous, student of A, student of B, instructor of A,
+// instructor of B, admin.
+var authzMatrix = map[string]statuses{
+	"GET /healthz":       all(200),
+	"GET /readyz":        all(200),
+	"GET /static/*":      all(200),
+	"HEAD /static/*":     all(200),
+	"GET /":              all(200),
+	"GET /signin":        all(200),
+	"POST /signin":       all(422),
+	"POST /signout":      all(303),
+	"GET /setup/:token":  all(200),
+	"POST /setup/:token": all(422),
+	"GET /join":          all(200),
+	"GET /join/:code":    all(200),
+	"POST /join/:code":   row(422, 303, 303, 303, 303, 303),
+
+	"GET /account":                           row(303, 200, 200, 200, 200, 200),
+	"POST /account":                          row(303, 422, 422, 422, 422, 422),
+	"POST /account/password":                 row(303, 422, 422, 422, 422, 422),
+	"POST /account/tokens":                   row(303, 422, 422, 422, 422, 422),
+	"POST /account/tokens/:id/revoke":        row(303, 303, 404, 404, 404, 404), // StudentA's token
+	"GET /cohorts":                           row(303, 403, 403, 200, 200, 200),
+	"POST /cohorts":                          row(303, 403, 403, 422, 422, 422),
+	"GET /cohorts/:id":                       row(303, 403, 403, 200, 403, 200),
+	"POST /cohorts/:id/settings":             row(303, 403, 403, 422, 403, 422),
+	"POST /cohorts/:id/join-code":            row(303, 403, 403, 303, 403, 303),
+	"POST /cohorts/:id/instructors":          row(303, 403, 403, 422, 403, 422),
+	"POST /cohorts/:id/members/:user/remove": row(303, 403, 403, 303, 403, 303),
+	"GET /admin/users":                       row(303, 403, 403, 403, 403, 200),
+	"POST /admin/users/:id/role":             row(303, 403, 403, 403, 403, 422), // StudentB's account
+	"POST /admin/invites":                    row(303, 403, 403, 403, 403, 200),
+
+	"POST /api/v1/tokens":                      row(401, 422, 422, 422, 422, 422),
+	"GET /api/v1/me":                           row(401, 200, 200, 200, 200, 200),
+	"GET /api/v1/cohorts":                      row(401, 403, 403, 200, 200, 200),
+	"POST /api/v1/cohorts":                     row(401, 403, 403, 422, 422, 422),
+	"GET /api/v1/cohorts/:id":                  row(401, 403, 403, 200, 403, 200),
+	"PUT /api/v1/cohorts/:id":                  row(401, 403, 403, 200, 403, 200),
+	"POST /api/v1/cohorts/:id/join-code":       row(401, 403, 403, 200, 403, 200),
+	"GET /api/v1/cohorts/:id/members":          row(401, 403, 403, 200, 403, 200),
+	"DELETE /api/v1/cohorts/:id/members/:user": row(401, 403, 403, 204, 403, 204),
+	"POST /api/v1/cohorts/:id/instructors":     row(401, 403, 403, 422, 403, 422),
+	"GET /api/v1/users":                        row(401, 403, 403, 403, 403, 200),
+	"POST /api/v1/instructor-invites":          row(401, 403, 403, 403, 403, 201),
+
+	// The free-tier calculator is public. The matrix's body {} has no
+	// instance group: a 422 about the input, the same for everyone.
+	"GET /freetier":         all(200),
+	"GET /api/v1/freetier":  all(200),
+	"POST /api/v1/freetier": all(422),
+}
+
+// authzPaths gives the concrete path for a route whose parameters are not
+// the defaults of authzParams.
+var authzPaths = map[string]func(w *world) string{
+	"POST /account/tokens/:id/revoke": func(w *world) string { return fmt.Sprintf("/account/tokens/%d/revoke", w.TokenA) },
+	"POST /admin/users/:id/role":      func(w *world) string { return fmt.Sprintf("/admin/users/%d/role", w.StudentB.ID) },
+}
+
+// authzParams fills path parameters by name: cohort A's ids by default.
+var authzParams = map[string]func(w *world) string{
+	"id":    func(w *world) string { return fmt.Sprint(w.CohortA.ID) },
+	"user":  func(w *world) string { return fmt.Sprint(w.StudentA.ID) },
+	"code":  func(w *world) string { return w.CohortA.JoinCode },
+	"token": func(w *world) string { return w.SetupToken },
+	"*":     func(w *world) string { return "app.css" },
+}
+
+// statuses is one matrix row, in the column order above.
+type statuses [6]int
+
+func row(anon, studentA, studentB, instructorA, instructorB, admin int) statuses {
+	return statuses{anon, studentA, studentB, instructorA, instructorB, admin}
+}
+
+func all(code int) statuses { return statuses{code, code, code, code, code, code} }
+
+var authzColumns = [6]string{"anonymous", "student A", "student B", "instructor A", "instructor B", "admin"}
+
+// authzPath fills a route's parameters for this world.
+func authzPath(route string, w *world) (string, error) {
+	if f, ok := authzPaths[route]; ok {
+		return f(w), nil
+	}
+	_, pattern, _ := strings.Cut(route, " ")
+	parts := strings.Split(pattern, "/")
+	for i, p := range parts {
+		name := ""
+		switch {
+		case strings.HasPrefix(p, ":"):
+			name = p[1:]
+		case p == "*":
+			name = "*"
+		default:
+			continue
+		}
+		f, ok := authzParams[name]
+		if !ok {
+			return "", fmt.Errorf("no value for path parameter %q: add it to authzParams or the route to authzPaths", name)
+		}
+		parts[i] = f(w)
+	}
+	return strings.Join(parts, "/"), nil
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	h := newHarness(t)
+	seen := map[string]bool{}
+	var routes []string
+	for _, r := range h.Srv.echo.Routes() {
+		key := r.Method + " " + r.Path
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		routes = append(routes, key)
+	}
+	sort.Strings(routes)
+	for _, route := range routes {
+		want, ok := authzMatrix[route]
+		if !ok {
+			t.Errorf("route %q has no row in authzMatrix (server/authz_test.go): add one", route)
+			continue
+		}
+		t.Run(route, func(t *testing.T) {
+			t.Parallel()
+			h := h.sub(t)
+			method, _, _ := strings.Cut(route, " ")
+			for col := range authzColumns {
+				w := h.world()
+				c := h.sessionClient(w.column(col))
+				path, err := authzPath(route, w)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var resp *http.Response
+				switch {
+				case method == http.MethodGet || method == http.MethodHead:
+					resp = h.do(c, method, path, "", nil)
+				case strings.HasPrefix(path, "/api/"):
+					resp = h.api(c, method, path, "{}", "")
+				default:
+					resp = h.postForm(c, path, nil)
+				}
+				got := resp.StatusCode
+				text := readBody(resp)
+				if got != want[col] {
+					t.Errorf("%s as %s: got %d, want %d (%.200s)", path, authzColumns[col], got, want[col], text)
+				}
+			}
+		})
+	}
+	for route := range authzMatrix {
+		if !seen[route] {
+			t.Errorf("authzMatrix has a row for %q, which is not a registered route", route)
+		}
+	}
+}
+
+// column is the person of a matrix column (nil: anonymous).
+func (w *world) column(col int) *store.User {
+	return []*store.User{nil, w.StudentA, w.StudentB, w.InstructorA, w.InstructorB, w.Admin}[col]
+}
