@@ -23,7 +23,7 @@ func RenderMarkdown(md string, inline bool) template.HTML {
 	if err := snippetMD.Convert(hidePlaceholders([]byte(md)), &buf); err != nil {
 		return template.HTML(template.HTMLEscapeString(md)) //nolint:gosec // escaped
 	}
-	out := showPlaceholders(buf.Bytes())
+	out := showPlaceholders(dropNewlineErrors(buf.Bytes()))
 	if inline {
 		s := strings.TrimSpace(string(out))
 		if strings.HasPrefix(s, "<p>") && strings.HasSuffix(s, "</p>") && strings.Count(s, "<p>") == 1 {
