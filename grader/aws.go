@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 
@@ -50,6 +51,10 @@ type AWSOptions struct {
 	APIOptions []func(*middleware.Stack) error
 }
 
+// regionPattern is the shape of region codes: us-east-1, eu-central-2,
+// us-gov-west-1, ap-southeast-5.
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
 // awsClients are the clients of one target, built once per step run.
 type awsClients struct {
 	cfg aws.Config
@@ -81,6 +86,12 @@ func newAWSClients(ctx context.Context, t AWSTarget, o AWSOptions) (*awsClients,
 			Summary: "No AWS region is set for your instance.",
 			Hint:    "Enter the region your instance runs in (for example us-east-1), as shown at the top right of the EC2 console."}
 	}
+	if !regionPattern.MatchString(region) {
+		return nil, &awsError{Kind: KindAWSRegionInvalid, Status: StatusError,
+			Summary:  fmt.Sprintf("%q is not an AWS region code.", region),
+			Hint:     "Enter the region's code, for example us-east-1 or eu-west-1, not its name (N. Virginia, Ireland): the EC2 console shows both at the top right.",
+			Evidence: []string{"region: " + region}}
+	}
 	apiOptions := append([]func(*middleware.Stack) error{readOnlyMiddleware}, o.APIOptions...)
 	cfg := aws.Config{
 		Region:     region,
@@ -100,7 +111,12 @@ func newAWSClients(ctx context.Context, t AWSTarget, o AWSOptions) (*awsClients,
 		if err != nil {
 			return nil, err
 		}
-		base.Region = region
+		// AssumeRole goes to the server's own region (us-east-1 by
+		// default), which its account surely has enabled; the session
+		// it returns is valid in every region of the student's account.
+		if base.Region == "" {
+			base.Region = "us-east-1"
+		}
 		base.HTTPClient = cfg.HTTPClient
 		base.Retryer = cfg.Retryer
 		base.APIOptions = apiOptions

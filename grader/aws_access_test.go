@@ -192,6 +192,8 @@ func TestInstanceAndRegionErrors(t *testing.T) {
 		{"wrong region", func(a *AWSTarget) { a.Region = "eu-west-1" }, StatusFail, KindInstanceNotFound, "instead of eu-west-1"},
 		{"malformed instance id", func(a *AWSTarget) { a.InstanceID = "i-bogus" }, StatusFail, KindInstanceIDMalformed, "i-0123456789abcdef0"},
 		{"no instance id", func(a *AWSTarget) { a.InstanceID = "" }, StatusFail, KindInstanceIDMissing, "i-"},
+		{"region name instead of code", func(a *AWSTarget) { a.Region = "Ireland" }, StatusError, KindAWSRegionInvalid, "eu-west-1"},
+		{"truncated region", func(a *AWSTarget) { a.Region = "eu-west" }, StatusError, KindAWSRegionInvalid, "eu-west-1"},
 		{"no region", func(a *AWSTarget) { a.Region = "" }, StatusError, KindAWSRegionMissing, "us-east-1"},
 		{"no credentials", func(a *AWSTarget) { a.AccessKeyID, a.SecretAccessKey = "", "" }, StatusError, KindAWSCredentialsMissing, "role"},
 		{"half a key", func(a *AWSTarget) { a.SecretAccessKey = "" }, StatusError, KindAWSCredentialsMissing, "both"},

@@ -15,6 +15,7 @@ import (
 // grader unable to decide, so they give StatusError.
 const (
 	KindAWSRegionMissing      = "aws-region-missing"
+	KindAWSRegionInvalid      = "aws-region-invalid"
 	KindAWSCredentialsMissing = "aws-credentials-missing"
 	KindAWSServerCredentials  = "aws-server-credentials"
 	KindAWSWrongKeys          = "aws-wrong-keys"
@@ -117,8 +118,8 @@ func diagnoseAssumeRole(err error, t AWSTarget, o AWSOptions) *awsError {
 		e.Hint = "Paste the role's ARN as shown in IAM or in the stack's Outputs tab: arn:aws:iam::<your account id>:role/<role name>."
 	case "RegionDisabledException":
 		e.Kind = KindRegionNotEnabled
-		e.Summary = fmt.Sprintf("STS is not enabled in region %s for your account.", t.Region)
-		e.Hint = "Enable the region in your account settings, or choose the region your instance really runs in."
+		e.Summary = "The course server's AWS region does not accept its requests."
+		e.Hint = "This is a server setting, not your mistake: tell your instructor."
 	case "InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "UnrecognizedClientException":
 		// The failing credentials are the server's own.
 		e.Kind = KindAWSServerCredentials
