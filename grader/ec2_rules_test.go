@@ -56,7 +56,7 @@ func TestJudgePortShapes(t *testing.T) {
 
 func TestRuleString(t *testing.T) {
 	g := ec2types.SecurityGroup{GroupId: aws.String("sg-1"), GroupName: aws.String("web"),
-		IpPermissions: []ec2types.IpPermission{rule("tcp", 8000, 8000, "0.0.0.0/0", "::/0"), rule("-1", 0, 0, "10.0.0.0/8"), rule("udp", 1000, 2000, studentCIDR)},
+		IpPermissions:       []ec2types.IpPermission{rule("tcp", 8000, 8000, "0.0.0.0/0", "::/0"), rule("-1", 0, 0, "10.0.0.0/8"), rule("udp", 1000, 2000, studentCIDR)},
 		IpPermissionsEgress: []ec2types.IpPermission{rule("tcp", 0, 65535, "0.0.0.0/0")}}
 	var got []string
 	for _, r := range groupRules(g) {
