@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/coursekit/workshop/internal/testenv"
 	"gopkg.in/yaml.v3"
 )
 
@@ -62,9 +63,8 @@ func TestLabLayout(t *testing.T) {
 // TestLabRepoClone serves the bare repository as static files and clones it
 // with the real git over the dumb HTTP protocol.
 func TestLabRepoClone(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
+	_, err := exec.LookPath("git")
+	testenv.Require(t, "git", err)
 	lab := labFS(t)
 	served := t.TempDir()
 	commit, err := LabRepo(lab, filepath.Join(served, "workshop-lab.git"))
