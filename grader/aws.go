@@ -65,6 +65,10 @@ type awsClients struct {
 	viaRole bool
 }
 
+// sharedAWSHTTPClient is shared by all targets, so that step runs reuse
+// connections to AWS's endpoints.
+var sharedAWSHTTPClient = awsHTTPClient()
+
 // awsHTTPClient keeps AWS calls short: a step's deadline is seconds, and an
 // AWS endpoint that does not answer in that time will not answer at all.
 func awsHTTPClient() aws.HTTPClient {
@@ -95,7 +99,7 @@ func newAWSClients(ctx context.Context, t AWSTarget, o AWSOptions) (*awsClients,
 	apiOptions := append([]func(*middleware.Stack) error{readOnlyMiddleware}, o.APIOptions...)
 	cfg := aws.Config{
 		Region:     region,
-		HTTPClient: awsHTTPClient(),
+		HTTPClient: sharedAWSHTTPClient,
 		Retryer: func() aws.Retryer {
 			return retry.AddWithMaxAttempts(retry.NewStandard(), 2)
 		},

@@ -46,6 +46,7 @@ type awsError struct {
 	Err      error // the SDK's error, for logs; its text holds no secret
 }
 
+// Error implements error; the text is for logs, Summary for students.
 func (e *awsError) Error() string {
 	if e.Err != nil {
 		return fmt.Sprintf("%s: %s (%v)", e.Kind, e.Summary, e.Err)
@@ -53,6 +54,7 @@ func (e *awsError) Error() string {
 	return e.Kind + ": " + e.Summary
 }
 
+// Unwrap gives the SDK error.
 func (e *awsError) Unwrap() error { return e.Err }
 
 // apply writes the diagnosis into a check's result.

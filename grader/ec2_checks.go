@@ -249,10 +249,11 @@ func (c InstanceTypeFreeTier) Run(ctx context.Context, env *Env) Result {
 		if plan == "" {
 			plans = []string{"legacy", "credits"}
 		}
-		eligibleAll, price, knownAll := true, 0.0, true
+		eligibleAll, eligibleAny, price, knownAll := true, false, 0.0, true
 		for _, p := range plans {
 			eligible, hourly, known := env.FreeTier.Advise(s.Type, p)
 			eligibleAll = eligibleAll && eligible
+			eligibleAny = eligibleAny || eligible
 			knownAll = knownAll && known
 			price = hourly
 			r.Evidence = append(r.Evidence, fmt.Sprintf("plan %s: %s eligible=%t", p, s.Type, eligible))
@@ -265,15 +266,19 @@ func (c InstanceTypeFreeTier) Run(ctx context.Context, env *Env) Result {
 		case eligibleAll:
 			r.Status, r.Kind = StatusPass, KindFreeTierEligible
 			r.Summary = fmt.Sprintf("%s is free-tier eligible on your plan.", s.Type)
-		case plan == "":
+		case plan == "" && eligibleAny:
 			r.Status, r.Kind = StatusWarn, KindPlanNotDeclared
 			r.Summary = fmt.Sprintf("%s is free-tier eligible on only one of the two plans, and your plan is not declared.", s.Type)
 			r.Hint = "Accounts created before 2025-07-15 have the legacy free tier; newer ones have credits. " +
 				"Declare yours on the target page."
 		default:
 			r.Status, r.Kind = StatusWarn, KindNotFreeTier
-			r.Summary = fmt.Sprintf("%s is not free-tier eligible on the %s plan: it costs $%.4f an hour (about $%.2f a month).",
-				s.Type, plan, price, price*hoursPerMonth)
+			on := "the " + plan + " plan"
+			if plan == "" {
+				on = "either plan"
+			}
+			r.Summary = fmt.Sprintf("%s is not free-tier eligible on %s: it costs $%.4f an hour (about $%.2f a month).",
+				s.Type, on, price, price*hoursPerMonth)
 			r.Evidence = append(r.Evidence, fmt.Sprintf("on-demand price: $%.4f/h", price))
 			r.Hint = "Stop the instance when you are not using it, or change its type: stop it, then Actions → Instance settings → " +
 				"Change instance type → " + suggestedType(plan) + ", and start it again."

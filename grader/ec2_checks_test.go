@@ -146,6 +146,7 @@ func TestInstanceTypeFreeTier(t *testing.T) {
 		{typ: "m5.large", plan: "credits", status: StatusWarn, kind: KindNotFreeTier, text: "$0.0960 an hour (about $70.08 a month)"},
 		{typ: "m5.large", plan: "legacy", status: StatusWarn, kind: KindNotFreeTier, text: "t2.micro"},
 		{typ: "t3.micro", plan: "", status: StatusWarn, kind: KindPlanNotDeclared, text: "Declare"},
+		{typ: "m5.large", plan: "", status: StatusWarn, kind: KindNotFreeTier, text: "either plan"},
 		{typ: "c5.xlarge", plan: "credits", status: StatusWarn, kind: KindInstanceTypeUnknown, text: "t3.micro"},
 		{typ: "t3.micro", plan: "credits", noTable: true, status: StatusError, kind: KindFreeTierTableAbsent},
 	}

@@ -68,6 +68,7 @@ type policyStatement struct {
 	Condition map[string]map[string]string `json:"Condition,omitempty"`
 }
 
+// String is the document as indented JSON, ready to paste.
 func (d policyDocument) String() string {
 	b, err := json.MarshalIndent(d, "", "  ")
 	if err != nil {

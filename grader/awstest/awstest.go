@@ -4,7 +4,6 @@ package awstest
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -71,7 +70,7 @@ func Start(env ...string) (*Moto, error) {
 
 // Close stops the server.
 func (m *Moto) Close() {
-	if m.cmd.Process != nil {
+	if m.cmd != nil && m.cmd.Process != nil {
 		_ = m.cmd.Process.Kill()
 		_ = m.cmd.Wait()
 	}
@@ -114,6 +113,7 @@ type syncWriter struct {
 	w  io.Writer
 }
 
+// Write implements io.Writer.
 func (s *syncWriter) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -174,8 +174,3 @@ func (r *Recorder) Requests() []Request {
 
 // Close stops the recorder.
 func (r *Recorder) Close() { r.srv.Close() }
-
-// WaitContext is a context for test setup calls against moto.
-func WaitContext() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), 60*time.Second)
-}
