@@ -150,3 +150,23 @@ func (s *Server) authenticate(ctx context.Context, email, password, ip string) (
 	}
 	return u, nil
 }
+
+// HashPassword returns the argon2id hash of a password in PHC string form
+// (for the admin command).
+func HashPassword(pw string) string { return hashPassword(pw) }
+
+// CheckNewPassword says why pw cannot be a new password, or returns nil.
+func CheckNewPassword(pw string) error {
+	f := valuesForm(map[string][]string{"password": {pw}})
+	f.password("password", true)
+	if msg := f.errs["password"]; msg != "" {
+		return fmt.Errorf("password: %s", msg)
+	}
+	return nil
+}
+
+// NormalizeEmail trims an address and lower-cases it, as accounts store it.
+func NormalizeEmail(s string) string { return normalizeEmail(s) }
+
+// CheckEmail says why a normalized address is not acceptable, or "".
+func CheckEmail(email string) string { return checkEmail(email) }

@@ -20,6 +20,7 @@ const usage = `workshop: the workshop course server
 Usage:
   workshop [serve] [flags]        run the server (the default)
   workshop migrate [apply|status] apply or show database migrations
+  workshop admin create|setup-link manage administrator accounts
   workshop version                print the version
   workshop healthcheck            exit 0 when the server here answers /healthz
 
@@ -34,6 +35,7 @@ func main() {
 var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"serve":       runServe,
 	"migrate":     runMigrate,
+	"admin":       runAdmin,
 	"healthcheck": runHealthcheck,
 	"version":     func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "workshop", version); return 0 },
 }

@@ -64,6 +64,9 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := srv.AnnounceSetup(ctx, stdout, publicURL(cfg, ln)); err != nil {
+		return fmt.Errorf("first-run setup link: %w", err)
+	}
 	log.Info("serving", "addr", ln.Addr().String(), "url", publicURL(cfg, ln))
 	if err := srv.Serve(ctx, ln, cfg.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {
 		return err
