@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -166,6 +167,11 @@ func serverConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 	if o.ServerConfig != nil {
 		return o.ServerConfig.Copy(), nil
 	}
+	defaultServerConfig.mu.Lock()
+	defer defaultServerConfig.mu.Unlock()
+	if defaultServerConfig.cfg != nil {
+		return defaultServerConfig.cfg.Copy(), nil
+	}
 	cfg, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
 		return aws.Config{}, &awsError{Kind: KindAWSServerCredentials, Status: StatusError,
@@ -173,7 +179,18 @@ func serverConfig(ctx context.Context, o AWSOptions) (aws.Config, error) {
 			Hint:    "This is a server setting, not your mistake: tell your instructor.",
 			Err:     err}
 	}
-	return cfg, nil
+	// One credential cache for the process: with an instance role, a
+	// fresh config per step would ask the metadata service every time.
+	defaultServerConfig.cfg = &cfg
+	return cfg.Copy(), nil
+}
+
+// defaultServerConfig is the server's own configuration from the default
+// chain, loaded once per process when AWSOptions.ServerConfig is nil. A
+// failed load is not kept, so fixing the environment needs no restart.
+var defaultServerConfig struct {
+	mu  sync.Mutex
+	cfg *aws.Config
 }
 
 // allowedOperations are the only API operations the grader may send:

@@ -280,3 +280,19 @@ func keyEnvWith(env *Env) *Env {
 	fresh.ConfigureAWS(env.aws.opts)
 	return fresh
 }
+
+// TestDefaultChain: `workshop check` on a student's machine uses the AWS
+// default credential chain; a server never does (see "no credentials").
+func TestDefaultChain(t *testing.T) {
+	m := sharedMoto(t)
+	id := fixture{Ingress: []ec2types.IpPermission{rule("tcp", 8000, 8000, "0.0.0.0/0")}}.create(t, setupEC2(m, "", testRegion))
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDDEFAULTCHAIN0001")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "default-chain-secret")
+	t.Setenv("AWS_CONFIG_FILE", t.TempDir()+"/none")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", t.TempDir()+"/none")
+	env := &Env{Target: Target{AWS: AWSTarget{Region: testRegion, InstanceID: id, Endpoint: m.URL}}, FreeTier: testAdvisor{}}
+	env.ConfigureAWS(AWSOptions{UseDefaultChain: true})
+	if r := runCheck(t, SecurityGroupAllowsPort{}, env); r.Status != StatusPass {
+		t.Fatalf("got %s/%s %s", r.Status, r.Kind, r.Summary)
+	}
+}
