@@ -237,6 +237,15 @@ func TestLabAppInDocker(t *testing.T) {
 			if code, body := get(t, cli, id, addr, "203.0.113.5"); code != http.StatusBadRequest {
 				t.Errorf("GET / with Host 203.0.113.5 = %d, want 400\n%s", code, body)
 			}
+			// The course tells students to read the fix in the container's log.
+			deadline := time.Now().Add(10 * time.Second)
+			for logs := ""; !strings.Contains(logs, "Invalid HTTP_HOST header: '203.0.113.5'"); logs = containerLogs(t, cli, id) {
+				if time.Now().After(deadline) {
+					t.Errorf("logs do not explain the 400:\n%s", logs)
+					break
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
 		})
 	}
 	if s, m := sizes["single-stage"], sizes["multi-stage"]; s > 0 && m > 0 && m >= s {
