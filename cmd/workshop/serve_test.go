@@ -292,9 +292,11 @@ func sqlInt(t *testing.T, dbURL, query string, args ...any) int64 {
 // TestServePrivateDatabase is the newcomer's path: no environment but a
 // data folder and an address; the first start initializes PostgreSQL and
 // serves within 15 s; SIGTERM stops everything; the data survives.
+//
+// It runs alone (not parallel), so that the 15 s it allows measures the
+// start itself rather than the other tests' clusters starting beside it.
 func TestServePrivateDatabase(t *testing.T) {
 	requirePostgres(t)
-	t.Parallel()
 	data, addr := newDataDir(t), freeAddr(t)
 	base := "http://" + addr
 
@@ -401,4 +403,36 @@ func postmasterPID(t *testing.T, pidFile string) int {
 		t.Fatalf("postmaster.pid: %v", err)
 	}
 	return pid
+}
+
+// TestProcessInterruptedFirstStart stops the very first start while
+// initdb runs (an impatient Ctrl-C); the next start must still work.
+func TestProcessInterruptedFirstStart(t *testing.T) {
+	requirePostgres(t)
+	t.Parallel()
+	data, addr := newDataDir(t), freeAddr(t)
+	p := startProc(t, privateEnv(data, addr))
+	pg := filepath.Join(data, "postgres")
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(filepath.Join(pg, "pgdata.initdb", "PG_VERSION")); err == nil {
+			break
+		}
+		if _, err := os.Stat(filepath.Join(pg, "pgdata", "PG_VERSION")); err == nil {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	if _, ok := p.wait(10 * time.Second); !ok {
+		t.Fatalf("still running 10 s after SIGTERM during the first start:\n%s", p.out)
+	}
+	if left := postgresIn(data); len(left) > 0 {
+		t.Fatalf("PostgreSQL processes left behind: %v", left)
+	}
+	t.Logf("interrupted first start said: %s", strings.TrimSpace(p.out.String()))
+
+	p = startProc(t, privateEnv(data, addr))
+	waitStatus(t, p, "http://"+addr+"/readyz", http.StatusOK, 15*time.Second)
+	p.stop()
 }

@@ -82,6 +82,16 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if opts.Log == nil {
+		// The server's own messages go to a file beside the cluster, so
+		// that a failed start can point at them.
+		f, err := os.OpenFile(s.logPath(), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+		if err != nil {
+			return nil, fmt.Errorf("postgres log: %w", err)
+		}
+		defer f.Close() // the server process keeps its own copy
+		opts.Log = f
+	}
 	if _, err := os.Stat(filepath.Join(s.DataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := s.initdb(ctx, opts.Log); err != nil {
 			return nil, err
@@ -241,20 +251,40 @@ func (s *Server) command(ctx context.Context, name string, args ...string) *exec
 	return cmd
 }
 
+// initdb creates the cluster in a side folder and renames it into place
+// only once initdb succeeded: a first start interrupted halfway (Ctrl-C,
+// SIGTERM) must not leave a half-made cluster that every later start
+// would trip over.
 func (s *Server) initdb(ctx context.Context, log *os.File) error {
-	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
+	tmp := s.DataDir + ".initdb"
+	if err := os.RemoveAll(tmp); err != nil {
+		return fmt.Errorf("postgres folder: %w", err)
+	}
+	if err := os.MkdirAll(tmp, 0o700); err != nil {
 		return err
 	}
-	if err := s.chown(s.DataDir); err != nil {
+	if err := s.chown(tmp); err != nil {
 		return err
 	}
-	cmd := s.command(ctx, "initdb", "-D", s.DataDir, "-U", "postgres", "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--no-instructions")
+	cmd := s.command(ctx, "initdb", "-D", tmp, "-U", "postgres", "--auth-local=trust", "--auth-host=reject", "-E", "UTF8", "--no-instructions")
 	out, err := cmd.CombinedOutput()
 	if log != nil {
 		_, _ = log.Write(out)
 	}
 	if err != nil {
+		_ = os.RemoveAll(tmp)
+		if ctx.Err() != nil {
+			return fmt.Errorf("initdb in %s interrupted: %w", s.DataDir, ctx.Err())
+		}
 		return fmt.Errorf("initdb in %s failed: %v: %s", s.DataDir, err, lastLines(string(out), 5))
+	}
+	// Only an empty folder may stand where the cluster goes.
+	if err := os.Remove(s.DataDir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		_ = os.RemoveAll(tmp)
+		return fmt.Errorf("%s holds files but no PostgreSQL cluster (no PG_VERSION); move it away and start again", s.DataDir)
+	}
+	if err := os.Rename(tmp, s.DataDir); err != nil {
+		return fmt.Errorf("postgres folder: %w", err)
 	}
 	return nil
 }
@@ -283,6 +313,9 @@ func isPostgres(pid int) bool {
 	return err != nil || strings.HasPrefix(strings.TrimSpace(string(comm)), "postgres")
 }
 
+// logPath is where the server's output goes unless Options.Log is set.
+func (s *Server) logPath() string { return filepath.Join(filepath.Dir(s.DataDir), "postgres.log") }
+
 func (s *Server) start(log *os.File) error {
 	cmd := s.command(context.Background(), "postgres", "-D", s.DataDir, "-k", s.SocketDir,
 		"-c", "listen_addresses=", "-c", "unix_socket_permissions=0700", "-p", strconv.Itoa(Port),
@@ -307,7 +340,7 @@ func (s *Server) waitReady(ctx context.Context) error {
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-s.done:
-			return fmt.Errorf("postgres exited at start (%v); its log is in %s", err, s.DataDir)
+			return fmt.Errorf("postgres exited at start (%v); see its log %s", err, s.logPath())
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(50 * time.Millisecond):
