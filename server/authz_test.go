@@ -62,6 +62,25 @@ var authzMatrix = map[string]statuses{
 	"GET /api/v1/users":                        row(401, 403, 403, 403, 403, 200),
 	"POST /api/v1/instructor-invites":          row(401, 403, 403, 403, 403, 201),
 
+	// The course is public; checks, quizzes and the target page need a
+	// signed-in person. Without a target, a check stores "not configured"
+	// results and returns to the step.
+	"GET /guide":                   all(303),
+	"GET /guide/:variant":          all(200),
+	"GET /guide/:variant/:id":      all(200),
+	"GET /topics/:id":              all(200),
+	"GET /bonus/:id":               all(200),
+	"POST /steps/:id/check":        row(303, 303, 303, 303, 303, 303),
+	"POST /quizzes/:id":            row(303, 303, 303, 303, 303, 303),
+	"POST /api/v1/steps/:id/check": row(401, 200, 200, 200, 200, 200),
+	"POST /api/v1/quizzes/:id":     row(401, 200, 200, 200, 200, 200),
+	"GET /lab":                     all(200),
+	"GET /lab/workshop-lab.tar.gz": all(200),
+	"GET /lab/workshop-lab.git/*":  all(200),
+	"GET /target":                  row(303, 200, 200, 200, 200, 200),
+	"POST /target":                 row(303, 422, 422, 422, 422, 422),
+	"POST /target/test":            row(303, 200, 200, 200, 200, 200),
+
 	// The free-tier calculator is public. The matrix's body {} has no
 	// instance group: a 422 about the input, the same for everyone.
 	"GET /freetier":         all(200),
@@ -72,6 +91,15 @@ var authzMatrix = map[string]statuses{
 // authzPaths gives the concrete path for a route whose parameters are not
 // the defaults of authzParams.
 var authzPaths = map[string]func(w *world) string{
+	"GET /guide/:variant":             func(*world) string { return "/guide/concepts" },
+	"GET /guide/:variant/:id":         func(*world) string { return "/guide/guided/publish-port" },
+	"GET /topics/:id":                 func(*world) string { return "/topics/docker-networking" },
+	"GET /bonus/:id":                  func(*world) string { return "/bonus/free-tier-instances" },
+	"POST /steps/:id/check":           func(*world) string { return "/steps/build-image/check" },
+	"POST /api/v1/steps/:id/check":    func(*world) string { return "/api/v1/steps/build-image/check" },
+	"POST /quizzes/:id":               func(*world) string { return "/quizzes/publish-port" },
+	"POST /api/v1/quizzes/:id":        func(*world) string { return "/api/v1/quizzes/publish-port" },
+	"GET /lab/workshop-lab.git/*":     func(*world) string { return "/lab/workshop-lab.git/info/refs" },
 	"POST /account/tokens/:id/revoke": func(w *world) string { return fmt.Sprintf("/account/tokens/%d/revoke", w.TokenA) },
 	"POST /admin/users/:id/role":      func(w *world) string { return fmt.Sprintf("/admin/users/%d/role", w.StudentB.ID) },
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/web"
 )
 
@@ -62,7 +63,25 @@ func contentType(name string) string {
 }
 
 func (s *Server) home(c echo.Context) error {
-	p := web.HomePage{Page: s.page(c, ""), CourseTitle: "Dockerize a Django app and run it on EC2",
-		CourseSummary: "Build a Docker image of a Django app, run it with its port published, open the port in your EC2 security group, and check your work against your real setup."}
+	course := s.course()
+	p := web.HomePage{Page: s.page(c, ""), CourseTitle: course.Title, CourseSummary: course.Summary}
+	for _, v := range course.Variants {
+		p.Variants = append(p.Variants, web.Link{Title: v.Title, URL: "/guide/" + v.ID, Note: v.Summary})
+	}
+	first := course.Variants[0].ID
+	for _, l := range course.Nav(first) {
+		if l.Kind == content.KindStep {
+			p.Steps = append(p.Steps, web.Link{Title: l.Title, URL: l.URL})
+		}
+	}
+	for _, t := range course.Topics {
+		p.Topics = append(p.Topics, web.Link{Title: t.Title, URL: content.PageURL(t.Kind, "", t.ID), Note: t.Summary})
+	}
+	for _, b := range course.Bonus {
+		p.Bonus = append(p.Bonus, web.Link{Title: b.Title, URL: content.PageURL(b.Kind, "", b.ID)})
+	}
+	if n, err := s.db.CountUsers(c.Request().Context()); err == nil && n == 0 {
+		p.SetupPending = true
+	}
 	return s.render(c, "home", p)
 }

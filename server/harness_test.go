@@ -60,7 +60,7 @@ func newHarness(t testing.TB, opts ...func(*Options)) *harness {
 	}
 	// Server errors (5xx) show in the test's log; the rest is quiet.
 	logger := slog.New(slog.NewTextHandler(testLogWriter{t}, &slog.HandlerOptions{Level: slog.LevelError}))
-	o := Options{DB: db, Web: renderer, Log: logger, Version: "test"}
+	o := Options{DB: db, Web: renderer, Log: logger, Version: "test", Lab: labForTests(t)}
 	for _, f := range opts {
 		f(&o)
 	}

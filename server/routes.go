@@ -10,6 +10,33 @@ func (s *Server) routes() {
 	e.Match([]string{http.MethodGet, http.MethodHead}, "/static/*", s.static)
 	e.GET("/", s.home)
 
+	// The course: readable by anyone (course.go); checks and quizzes need
+	// a signed-in student (check.go, quiz.go).
+	e.GET("/guide", s.guideIndex)
+	e.GET("/guide/:variant", s.guideVariant)
+	e.GET("/guide/:variant/:id", s.stepPage)
+	e.GET("/topics/:id", s.topicPage)
+	e.GET("/bonus/:id", s.bonusPage)
+	e.POST("/steps/:id/check", s.checkStep, s.requireUser)
+	e.POST("/quizzes/:id", s.submitQuiz, s.requireUser)
+	e.POST("/api/v1/steps/:id/check", s.checkStep, s.requireUser)
+	e.POST("/api/v1/quizzes/:id", s.submitQuiz, s.requireUser)
+
+	// The student's own Docker host and AWS instance (target.go).
+	e.GET("/target", s.targetPage, s.requireUser)
+	e.POST("/target", s.saveTarget, s.requireUser)
+	e.POST("/target/test", s.testTarget, s.requireUser)
+
+	// The lab repository, over git's dumb HTTP protocol and as a tarball.
+	e.GET("/lab", s.labPage)
+	e.GET("/lab/workshop-lab.tar.gz", s.labTarball)
+	e.GET("/lab/workshop-lab.git/*", s.labGit)
+
+	// Free-tier calculator: public, for anyone (see freetier.go).
+	e.GET("/freetier", s.freetierPage)
+	e.GET("/api/v1/freetier", s.freetierGet)
+	e.POST("/api/v1/freetier", s.freetierPost)
+
 	// Accounts: sign-in, sign-up through an invite, one-time setup links.
 	e.GET("/signin", s.signInForm)
 	e.POST("/signin", s.signIn)

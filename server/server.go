@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/coursekit/workshop/content"
+	"github.com/coursekit/workshop/grader"
 	"github.com/coursekit/workshop/store"
 	"github.com/coursekit/workshop/web"
 )
@@ -26,6 +29,27 @@ type Options struct {
 	Log     *slog.Logger
 	BaseURL string // public URL, e.g. https://course.example.org; may be empty
 	Version string
+	// Course is the loaded course; nil loads the built-in one.
+	Course *content.Course
+	// Grader runs the checks; nil makes one with the default (strict) policy.
+	Grader *grader.Grader
+	// Lab is how students get the lab repository.
+	Lab LabOptions
+	// Targets is the server-wide part of the students' target page.
+	Targets TargetConfig
+	// AWSEndpoint overrides the AWS endpoint for every target (moto in
+	// tests and local labs); empty in production.
+	AWSEndpoint string
+	// CheckEvery is the shortest time between two checks of one step by one
+	// student (default 10 s).
+	CheckEvery time.Duration
+}
+
+// LabOptions say where the lab repository is served from.
+type LabOptions struct {
+	RepoDir    string // a bare repository served over git's dumb HTTP protocol
+	Tarball    []byte // the .tar.gz students can download
+	CustomRepo string // an instructor's own repository URL, shown instead
 }
 
 // Server holds every dependency of the handlers.
@@ -37,6 +61,20 @@ type Server struct {
 	version string
 	echo    *echo.Echo
 	auth    authConfig
+	courseRef  atomic.Pointer[content.Course]
+	grader     *grader.Grader
+	lab        LabOptions
+	checkEvery time.Duration
+	checking   inflight
+	targets    TargetConfig
+	// agentDial, when set, dials a student's Docker host through their
+	// agent's tunnel (wherever the agent is connected).
+	agentDial func(userID int64) func(ctx context.Context, network, addr string) (net.Conn, error)
+	// awsEndpoint overrides the AWS endpoint (moto in tests).
+	awsEndpoint string
+	// now is the clock: "today" for the free-tier calculator; tests
+	// replace it to get dated results.
+	now func() time.Time
 }
 
 // New builds the server and its routes.
@@ -47,7 +85,22 @@ func New(opts Options) (*Server, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	s := &Server{db: opts.DB, web: opts.Web, log: opts.Log, baseURL: opts.BaseURL, version: opts.Version}
+	s := &Server{db: opts.DB, web: opts.Web, log: opts.Log, baseURL: opts.BaseURL, version: opts.Version, now: time.Now,
+		grader: opts.Grader, lab: opts.Lab, checkEvery: opts.CheckEvery, awsEndpoint: opts.AWSEndpoint, targets: opts.Targets}
+	if s.grader == nil {
+		s.grader = grader.New(grader.Policy{}, grader.Options{})
+	}
+	if s.checkEvery == 0 {
+		s.checkEvery = 10 * time.Second
+	}
+	course := opts.Course
+	if course == nil {
+		var err error
+		if course, err = content.Load(content.DefaultFS(), content.Options{ServerURL: opts.BaseURL, KnownChecks: grader.Known}); err != nil {
+			return nil, fmt.Errorf("server: built-in course: %w", err)
+		}
+	}
+	s.courseRef.Store(course)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.handleError

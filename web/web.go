@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 	"time"
 )
@@ -126,9 +127,14 @@ func Ago(t time.Time) string {
 
 // Assets maps static file names to fingerprinted URLs and back.
 type Assets struct {
-	byName map[string]asset // "app.css" -> asset
-	byPath map[string]asset // "app.1a2b3c4d.css" -> asset
+	byName  map[string]asset // "app.css" -> asset
+	byPath  map[string]asset // "app.1a2b3c4d.css" -> asset
+	version string           // changes when any asset changes
 }
+
+// Version identifies this set of assets, so a cached page that names
+// them is revalidated when they change.
+func (a *Assets) Version() string { return a.version }
 
 type asset struct {
 	name, fingerprinted, etag string
@@ -159,6 +165,16 @@ func newAssets(extra map[string][]byte) (*Assets, error) {
 	for name, data := range extra {
 		add(name, data)
 	}
+	names := make([]string, 0, len(a.byPath))
+	for p := range a.byPath {
+		names = append(names, p)
+	}
+	sort.Strings(names)
+	all := sha256.New()
+	for _, p := range names {
+		all.Write([]byte(p))
+	}
+	a.version = hex.EncodeToString(all.Sum(nil))[:8]
 	return a, err
 }
 

@@ -26,6 +26,7 @@ type Config struct {
 	BaseURL       string
 	SecretKey     string
 	ContentDir    string
+	LabRepoURL    string
 	ShutdownGrace time.Duration
 	// Grader network policy (admin settings for local labs and tests).
 	AllowPlainDocker bool
@@ -53,6 +54,7 @@ var configFlags = []envFlag{
 	{"base-url", "WORKSHOP_BASE_URL", "public URL of the server, e.g. https://course.example.org"},
 	{"secret-key", "WORKSHOP_SECRET_KEY", "64 hex characters (32 bytes) encrypting stored secrets; empty uses DATA/secret.key, created on first start"},
 	{"content", "WORKSHOP_CONTENT", "serve the course from this folder instead of the built-in course (reloaded on change)"},
+	{"lab-repo", "WORKSHOP_LAB_REPO_URL", "the lab's repository URL when an instructor hosts their own; empty serves the built-in lab"},
 	{"shutdown-grace", "WORKSHOP_SHUTDOWN_GRACE", "how long in-flight requests may take to finish at shutdown"},
 	{"allow-plain-docker", "WORKSHOP_ALLOW_PLAIN_DOCKER", "accept tcp:// without TLS and unix:// Docker endpoints (local labs, tests)"},
 	{"allow-private", "WORKSHOP_ALLOW_PRIVATE", "let the graders reach private network ranges for every cohort"},
@@ -73,6 +75,7 @@ func bindConfig(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.BaseURL, "base-url", "", "")
 	fs.StringVar(&c.SecretKey, "secret-key", "", "")
 	fs.StringVar(&c.ContentDir, "content", "", "")
+	fs.StringVar(&c.LabRepoURL, "lab-repo", "", "")
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", 10*time.Second, "")
 	fs.BoolVar(&c.AllowPlainDocker, "allow-plain-docker", false, "")
 	fs.BoolVar(&c.AllowPrivate, "allow-private", false, "")

@@ -10,8 +10,6 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/coursekit/workshop/server"
-	"github.com/coursekit/workshop/web"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -56,11 +54,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		return err
 	}
 	defer db.Close()
-	renderer, err := web.New(nil)
-	if err != nil {
-		return err
-	}
-	srv, err := server.New(server.Options{DB: db.DB, Web: renderer, Log: log, BaseURL: cfg.BaseURL, Version: version})
+	srv, err := buildServer(ctx, cfg, db.DB, log)
 	if err != nil {
 		return err
 	}
