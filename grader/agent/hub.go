@@ -237,6 +237,10 @@ func openStream(ctx context.Context, mux *yamux.Session) (net.Conn, error) {
 	}()
 	select {
 	case r := <-ch:
+		if errors.Is(r.err, yamux.ErrSessionShutdown) {
+			// The session ended between the lookup and the open.
+			return nil, ErrNotConnected
+		}
 		if r.err != nil {
 			return nil, fmt.Errorf("agent: open tunnel: %w", r.err)
 		}
@@ -289,8 +293,16 @@ func (h *Hub) Close() error {
 		all = append(all, s)
 	}
 	h.mu.Unlock()
+	// In parallel: each close waits for the agent's acknowledgement, and a
+	// dead agent would make the others wait.
+	var wg sync.WaitGroup
 	for _, s := range all {
-		s.close(websocket.StatusGoingAway, "server restarting")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.close(websocket.StatusGoingAway, "server restarting")
+		}()
 	}
+	wg.Wait()
 	return nil
 }

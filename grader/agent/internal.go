@@ -155,32 +155,53 @@ func DialVia(ctx context.Context, internalURL, secret string, studentID int64) (
 	if err != nil {
 		return nil, fmt.Errorf("agent: reach replica %s: %w", u.Host, err)
 	}
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
+	// The handshake is bounded by ctx (and by a default when ctx has no
+	// deadline); the tunnel it yields is not: it lives as long as the
+	// Docker client keeps the connection.
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(15 * time.Second)
 	}
+	_ = conn.SetDeadline(deadline)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	c, err := tunnelHandshake(conn, u, secret)
+	if !stop() && err == nil {
+		c.Close()
+		return nil, ctx.Err()
+	}
+	if err != nil {
+		conn.Close()
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	_ = conn.SetDeadline(time.Time{})
+	return c, nil
+}
+
+// tunnelHandshake asks for the upgrade on conn and returns the tunnel.
+func tunnelHandshake(conn net.Conn, u *url.URL, secret string) (net.Conn, error) {
 	req, _ := http.NewRequest("GET", u.String(), nil)
 	req.Header.Set("Connection", "Upgrade")
 	req.Header.Set("Upgrade", TunnelProtocol)
 	req.Header.Set(InternalSecretHeader, secret)
 	if err := req.Write(conn); err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("agent: internal dial via %s: %w", u.Host, err)
 	}
 	br := bufio.NewReader(conn)
 	resp, err := http.ReadResponse(br, req)
 	if err != nil {
-		conn.Close()
 		return nil, fmt.Errorf("agent: internal dial via %s: %w", u.Host, err)
 	}
 	if resp.StatusCode != http.StatusSwitchingProtocols {
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
 		resp.Body.Close()
-		conn.Close()
 		if resp.StatusCode == http.StatusNotFound {
 			return nil, ErrNotConnected
 		}
 		return nil, fmt.Errorf("agent: internal dial via %s: %s: %s", u.Host, resp.Status, strings.TrimSpace(string(body)))
 	}
-	_ = conn.SetDeadline(time.Time{})
 	return &bufferedConn{Conn: conn, r: br}, nil
 }

@@ -190,7 +190,8 @@ func (e *engine) forward(ctx context.Context, w io.Writer, req *http.Request) (b
 	resp.Request = req
 	// Without a length or chunking the body ends when the connection
 	// closes, so this connection must close after it.
-	closeAfter := req.Close || resp.Close || (resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
+	bodyless := req.Method == http.MethodHead || resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotModified
+	closeAfter := req.Close || resp.Close || (!bodyless && resp.ContentLength < 0 && len(resp.TransferEncoding) == 0)
 	resp.Close = closeAfter
 	if err := resp.Write(w); err != nil {
 		return false, err

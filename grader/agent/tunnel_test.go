@@ -349,3 +349,31 @@ func TestNewerAgentReplacesOlder(t *testing.T) {
 		t.Errorf("connects=%d disconnects=%d; a replaced session must not report a disconnect", connects, disconnects)
 	}
 }
+
+func TestDialViaGivesUpWithTheContext(t *testing.T) {
+	// A replica that accepts the connection and never answers.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err = DialVia(ctx, "http://"+ln.Addr().String()+"/internal/agent-dial", testSecret, 1)
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 2*time.Second {
+		t.Errorf("got %v after %s, want the context's deadline", err, time.Since(start))
+	}
+	if _, err := DialVia(context.Background(), "ftp://x", testSecret, 1); err == nil {
+		t.Error("an ftp:// internal address was accepted")
+	}
+}
