@@ -25,7 +25,9 @@ type PageState struct {
 }
 
 // Done reports whether the page is complete.
-func (p PageState) Done() bool { return p.ChecksDone && p.QuizDone && (len(p.Checks) > 0 || p.QuizID != "") }
+func (p PageState) Done() bool {
+	return p.ChecksDone && p.QuizDone && (len(p.Checks) > 0 || p.QuizID != "")
+}
 
 // Mark is the sidebar mark of the page.
 func (p PageState) Mark() string {

@@ -54,13 +54,13 @@ type LabOptions struct {
 
 // Server holds every dependency of the handlers.
 type Server struct {
-	db      *store.DB
-	web     *web.Renderer
-	log     *slog.Logger
-	baseURL string
-	version string
-	echo    *echo.Echo
-	auth    authConfig
+	db         *store.DB
+	web        *web.Renderer
+	log        *slog.Logger
+	baseURL    string
+	version    string
+	echo       *echo.Echo
+	auth       authConfig
 	courseRef  atomic.Pointer[content.Course]
 	grader     *grader.Grader
 	lab        LabOptions

@@ -9,7 +9,6 @@ import (
 	"net"
 	"os/signal"
 	"syscall"
-
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
