@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -40,6 +41,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Other users may run it (TestProcessAsUnprivilegedUser).
+	_ = os.Chmod(dir, 0o755)
 	binary = filepath.Join(dir, "workshop")
 	build := exec.Command("go", "build", "-ldflags", "-X main.version="+testVersion, "-o", binary, ".")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -70,6 +73,9 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// procAttr, when set, is given to every process startProc starts.
+var procAttr *syscall.SysProcAttr
+
 // proc is a running workshop process.
 type proc struct {
 	t       *testing.T
@@ -85,6 +91,7 @@ func startProc(t *testing.T, env []string, args ...string) *proc {
 	p := &proc{t: t, out: &lockedBuffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(binary, args...)
 	p.cmd.Env = env
+	p.cmd.SysProcAttr = procAttr
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -435,4 +442,39 @@ func TestProcessInterruptedFirstStart(t *testing.T) {
 	p = startProc(t, privateEnv(data, addr))
 	waitStatus(t, p, "http://"+addr+"/readyz", http.StatusOK, 15*time.Second)
 	p.stop()
+}
+
+// TestProcessAsUnprivilegedUser runs the newcomer's path as an ordinary
+// user (the other tests run as whoever runs them, root in CI): PostgreSQL
+// then runs as that user, with nothing to hand over.
+func TestProcessAsUnprivilegedUser(t *testing.T) {
+	requirePostgres(t)
+	if os.Geteuid() != 0 {
+		t.Skip("already unprivileged: TestServePrivateDatabase covers it")
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		t.Skipf("no user nobody: %v", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	data, addr := newDataDir(t), freeAddr(t)
+	if err := os.Chown(data, uid, gid); err != nil {
+		t.Fatal(err)
+	}
+	// startProc reads procAttr; this test is not parallel, so no other
+	// process starts meanwhile.
+	procAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
+	p := startProc(t, privateEnv(data, addr))
+	procAttr = nil
+	waitStatus(t, p, "http://"+addr+"/readyz", http.StatusOK, 20*time.Second)
+	for _, pid := range postgresIn(data) {
+		if st, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); err == nil && st.Sys().(*syscall.Stat_t).Uid != uint32(uid) {
+			t.Errorf("PostgreSQL process %d does not run as %s", pid, u.Username)
+		}
+	}
+	p.stop()
+	if left := postgresIn(data); len(left) > 0 {
+		t.Fatalf("PostgreSQL processes left behind: %v", left)
+	}
 }
