@@ -158,8 +158,8 @@ func DialVia(ctx context.Context, internalURL, secret string, studentID int64) (
 	// The handshake is bounded by ctx (and by a default when ctx has no
 	// deadline); the tunnel it yields is not: it lives as long as the
 	// Docker client keeps the connection.
-	deadline, ok := ctx.Deadline()
-	if !ok {
+	deadline, hasDeadline := ctx.Deadline()
+	if !hasDeadline {
 		deadline = time.Now().Add(15 * time.Second)
 	}
 	_ = conn.SetDeadline(deadline)
@@ -172,8 +172,13 @@ func DialVia(ctx context.Context, internalURL, secret string, studentID int64) (
 	}
 	if err != nil {
 		conn.Close()
+		if hasDeadline && !time.Now().Before(deadline) {
+			// The connection's deadline is ctx's: the timeout is ctx's,
+			// even if its timer has not fired yet.
+			<-ctx.Done()
+		}
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, fmt.Errorf("agent: internal dial via %s: %w", u.Host, ctx.Err())
 		}
 		return nil, err
 	}
