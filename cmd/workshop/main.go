@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -20,6 +21,10 @@ const usage = `workshop: the workshop course server
 Usage:
   workshop [serve] [flags]        run the server (the default)
   workshop migrate [apply|status] apply or show database migrations
+  workshop content check DIR      validate a course folder
+  workshop check --step ID        run a step's checks against the local Docker host and AWS
+  workshop freetier [flags]       the free-tier calculator (--instances 2 --hours 375 ...)
+  workshop agent --server URL     the read-only agent that connects a Docker host
   workshop admin create|setup-link manage administrator accounts
   workshop version                print the version
   workshop healthcheck            exit 0 when the server here answers /healthz
@@ -37,7 +42,13 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"migrate":     runMigrate,
 	"admin":       runAdmin,
 	"healthcheck": runHealthcheck,
-	"version":     func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "workshop", version); return 0 },
+	"check":       runCheck,
+	"agent":       runAgent,
+	"content":     runContent,
+	"freetier": func(args []string, stdout, stderr io.Writer) int {
+		return runFreetier(args, stdout, stderr, time.Now())
+	},
+	"version": func(_ []string, stdout, _ io.Writer) int { fmt.Fprintln(stdout, "workshop", version); return 0 },
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -54,6 +65,15 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	return cmd(args[1:], stdout, stderr)
+}
+
+// runContent dispatches `workshop content SUBCOMMAND`.
+func runContent(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] != "check" {
+		fmt.Fprintln(stderr, "usage: workshop content check DIR")
+		return 2
+	}
+	return runContentCheck(args[1:], stdout, stderr)
 }
 
 // fail prints one line for err and returns the exit code.
