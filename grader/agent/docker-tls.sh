@@ -342,7 +342,9 @@ print_bundle() {
 	say "----- end -----"
 }
 
-ENDPOINT="tcp://${DNS:-$IP}:$PORT"
+HOST=${DNS:-$IP}
+case $HOST in *:*) HOST="[$HOST]" ;; esac
+ENDPOINT="tcp://$HOST:$PORT"
 if [ -n "$UPLOAD_URL" ] && command -v curl >/dev/null 2>&1; then
 	if curl -fsS -m 20 -X POST -F "endpoint=$ENDPOINT" -F "ca=@$TLS_DIR/ca.pem" \
 		-F "cert=@$TLS_DIR/cert.pem" -F "key=@$TLS_DIR/key.pem" "$UPLOAD_URL" >/dev/null; then

@@ -110,3 +110,19 @@ func TestSnippets(t *testing.T) {
 		t.Errorf("ParseChecksums: %v", got)
 	}
 }
+
+func TestSystemdUnitVerifies(t *testing.T) {
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed: the unit is checked where it is")
+	}
+	// verify wants the command to exist: point it at one that does.
+	unit := strings.Replace(SystemdUnit("https://course.example.com/x%y"), "/usr/local/bin/workshop", "/bin/true", 1)
+	path := filepath.Join(t.TempDir(), "workshop-agent.service")
+	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("systemd-analyze", "verify", path).CombinedOutput()
+	if err != nil || strings.Contains(string(out), "Unknown") || strings.Contains(string(out), "Invalid") {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
