@@ -38,8 +38,13 @@ type Verifier interface {
 
 // Status is what the target page shows about a student's agent.
 type Status struct {
-	Connected     bool
-	Since         time.Time
+	// Connected is false only in the Status given to OnDisconnect.
+	Connected bool
+	// Since is when the session started (UTC); it also identifies it.
+	Since time.Time
+	// DockerVersion, Hostname and AgentVersion are the agent's hello, as
+	// sent (at most 200 bytes each); DockerVersion is "unreachable" when
+	// the agent could not read the local engine's version.
 	DockerVersion string
 	Hostname      string
 	AgentVersion  string
