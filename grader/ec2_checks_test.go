@@ -1,10 +1,14 @@
 package grader
 
 import (
+	"context"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 )
 
@@ -184,5 +188,37 @@ func TestOneSnapshotPerStep(t *testing.T) {
 	}
 	if len(rec.Requests()) != 2 || got["DescribeInstances"] != 1 || got["DescribeSecurityGroups"] != 1 {
 		t.Errorf("requests for one step: %v, want one DescribeInstances and one DescribeSecurityGroups", got)
+	}
+}
+
+// TestInstanceAddress: the app's address comes from the snapshot when the
+// target has none; a terminated instance is a failure with its own kind.
+func TestInstanceAddress(t *testing.T) {
+	m := sharedMoto(t)
+	c := setupEC2(m, "", testRegion)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	id := fixture{Ingress: []ec2types.IpPermission{rule("tcp", 8000, 8000, "0.0.0.0/0")}}.create(t, c)
+	env := keyEnv(m, id)
+	ip, err := env.instancePublicIP(ctx)
+	if err != nil || net.ParseIP(ip) == nil {
+		t.Fatalf("instancePublicIP = %q, %v", ip, err)
+	}
+	if u, err := env.appURL(ctx); err != nil || u != "http://"+ip+":8000/" {
+		t.Errorf("appURL = %q, %v", u, err)
+	}
+
+	gone := fixture{}.create(t, c)
+	if _, err := c.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{gone}}); err != nil {
+		t.Fatal(err)
+	}
+	env = keyEnv(m, gone)
+	if _, err := env.instancePublicIP(ctx); err == nil || !strings.Contains(err.Error(), KindInstanceTerminated) {
+		t.Errorf("terminated instance: instancePublicIP error %v", err)
+	}
+	for _, ch := range awsChecks() {
+		if r := runCheck(t, ch, env); r.Status != StatusFail || r.Kind != KindInstanceTerminated {
+			t.Errorf("%s on a terminated instance: %s/%s", ch.ID(), r.Status, r.Kind)
+		}
 	}
 }
