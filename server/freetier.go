@@ -28,8 +28,9 @@ const freetierFormGroups = 5
 // maxFreetierBody bounds a POST body: an Input is a few hundred bytes.
 const maxFreetierBody = 64 << 10
 
-// today is the server's date (UTC), from the injectable clock.
-func (s *Server) today() time.Time { return s.now().UTC() }
+// freetierDate is "today" for the calculator: the server's date (UTC),
+// from the injectable clock.
+func (s *Server) freetierDate() time.Time { return s.now().UTC() }
 
 // freetierPage renders the calculator: the form with what the person
 // entered and, when the input is valid, the result. Invalid input gives a
@@ -37,16 +38,15 @@ func (s *Server) today() time.Time { return s.now().UTC() }
 func (s *Server) freetierPage(c echo.Context) error {
 	raw := c.QueryParams()
 	q, groupSuffixes := freetierQuery(raw)
-	res, errs := calculateQuery(q, groupSuffixes, s.today())
+	res, errs := calculateQuery(q, groupSuffixes, s.freetierDate())
 
 	p := web.FreeTierPage{
 		Page:  s.page(c, "Free-tier calculator"),
 		Form:  freetierForm(raw, errs),
 		Types: freetier.TypeNames(),
-		Today: s.today().Format("2006-01-02"),
+		Today: s.freetierDate().Format("2006-01-02"),
 	}
 	p.Nav = "freetier"
-	p.PoolHours = freetier.Facts.LegacyPoolHours.Value
 	p.DefaultQuota = int(freetier.Facts.VCPUQuota.Value)
 	p.Checked = freetier.Checked
 	if enc := q.Encode(); enc != "" {
@@ -72,7 +72,7 @@ func (s *Server) freetierPage(c echo.Context) error {
 // calculator's Response as JSON out.
 func (s *Server) freetierGet(c echo.Context) error {
 	q, groupSuffixes := freetierQuery(c.QueryParams())
-	res, errs := calculateQuery(q, groupSuffixes, s.today())
+	res, errs := calculateQuery(q, groupSuffixes, s.freetierDate())
 	if len(errs) > 0 {
 		return &FieldErrors{Code: http.StatusUnprocessableEntity, Fields: errs}
 	}
@@ -92,7 +92,7 @@ func (s *Server) freetierPost(c echo.Context) error {
 	if dec.More() {
 		return &FieldErrors{Code: http.StatusBadRequest, Fields: map[string]string{"body": "must hold one JSON object, and nothing after it"}}
 	}
-	res, errs := freetier.Calculate(in, s.today())
+	res, errs := freetier.Calculate(in, s.freetierDate())
 	if len(errs) > 0 {
 		return &FieldErrors{Code: http.StatusUnprocessableEntity, Fields: errs}
 	}

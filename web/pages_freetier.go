@@ -24,8 +24,7 @@ type FreeTierPage struct {
 	Today string
 	// ShareURL reproduces this result; APIURL is its JSON.
 	ShareURL, APIURL string
-	// PoolHours and DefaultQuota are the facts the form's hints name.
-	PoolHours    float64
+	// DefaultQuota is AWS's default vCPU quota, for the form's hint.
 	DefaultQuota int
 	Checked      string // when the facts were last checked, YYYY-MM
 }
