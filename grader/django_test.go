@@ -131,6 +131,7 @@ func TestRealDjangoLab(t *testing.T) {
 	single := l.buildLab(tag, "Dockerfile", "")
 	slim := l.buildLab(tag+":slim", "Dockerfile.multistage", "")
 	broken := l.buildLab(tag+":broken", "Dockerfile.broken", brokenMultistage)
+	l.holdPort8000()
 	tg := l.target()
 	g := l.grader(Options{Resolver: fakeResolver{"lab.example": {"127.0.0.1"}}})
 	run := func(ids ...string) []Result { return g.RunStep(l.ctx(), "", tg, ids) }

@@ -75,6 +75,7 @@ func appLab(t *testing.T) (l *lab, oldImg, newImg string) {
 
 func TestContainerChecks(t *testing.T) {
 	l, oldImg, newImg := appLab(t)
+	l.holdPort8000()
 	tg := l.target()
 	t.Run("interactive", func(t *testing.T) {
 		expect(t, l.check(l.grader(Options{}), tg, "app-container-interactive"), StatusFail, KindNoContainer, "docker run -it")
@@ -125,6 +126,7 @@ func TestContainerChecks(t *testing.T) {
 
 func TestPortPublished(t *testing.T) {
 	l, _, img := appLab(t)
+	l.holdPort8000()
 	tg := l.target()
 	tests := []struct {
 		name    string

@@ -15,6 +15,7 @@ import (
 
 func TestAppAnswersHTTP(t *testing.T) {
 	l, _, img := appLab(t)
+	l.holdPort8000()
 	// A free port on this machine that nothing listens on.
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	closed := ln.Addr().String()
@@ -161,6 +162,7 @@ func TestMultiStage(t *testing.T) {
 // bounds the Docker API calls a step costs.
 func TestGraderOnlyReadsAndCountsCalls(t *testing.T) {
 	l, oldImg, img := appLab(t)
+	l.holdPort8000()
 	multi := l.build(imageSpec{tag: "django-app-" + l.id + ":slim", multi: true, lines: []string{`LABEL workshop.lab="django-app" workshop.lab.build="multi-stage"`, appCmd}})
 	ids := []string{}
 	for _, r := range []runSpec{

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -377,5 +378,34 @@ func expect(t *testing.T, r Result, status Status, kind, hintHas string) {
 	if r.Status != status || r.Kind != kind || !strings.Contains(r.Hint, hintHas) {
 		t.Errorf("%s: got %s/%q %q hint %q\nevidence: %s\nwant %s/%q with hint containing %q",
 			r.CheckID, r.Status, r.Kind, r.Summary, r.Hint, strings.Join(r.Evidence, " | "), status, kind, hintHas)
+	}
+}
+
+// holdPort8000 serialises the tests that publish host port 8000 (test
+// processes of several packages may share this engine) and waits until no
+// other container holds it.
+func (l *lab) holdPort8000() {
+	l.t.Helper()
+	f, err := os.OpenFile(filepath.Join(os.TempDir(), "workshop-docker-port-8000.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		l.t.Fatal(err)
+	}
+	// Registered before the lab's own cleanup runs (cleanups run last in,
+	// first out), so the lock outlives the test's containers.
+	l.t.Cleanup(func() { f.Close() })
+	l.t.Cleanup(l.cleanup)
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		cs, err := l.cli.ContainerList(context.Background(), container.ListOptions{Filters: filters.NewArgs(filters.Arg("publish", "8000"))})
+		if err == nil && len(cs) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("host port 8000 stays taken by %s", cname(cs[0]))
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
