@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -116,8 +117,8 @@ func (in apiCohortInput) values(base url.Values) url.Values {
 	setBool("join_open", in.JoinOpen)
 	setBool("allow_private_ranges", in.AllowPrivateRanges)
 	if in.PassMark != nil {
-		pct := *in.PassMark * 100
-		if pct == float64(int(pct)) {
+		pct := math.Round(*in.PassMark * 100)
+		if math.Abs(*in.PassMark*100-pct) < 1e-6 {
 			v.Set("pass_mark", strconv.Itoa(int(pct)))
 		} else {
 			v.Set("pass_mark", fmt.Sprint(*in.PassMark))

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"strings"
@@ -257,6 +258,20 @@ func (s *Server) startSession(c echo.Context, u *store.User) error {
 	}
 	s.setSessionCookie(c, tok, exp)
 	c.Set(ctxUser, u)
+	if mrand.IntN(50) == 0 {
+		// Now and then, a sign-in sweeps expired sessions and old throttle
+		// windows; any replica may do it, so no scheduler is needed.
+		ctx, cancel := detached(c)
+		go func() {
+			defer cancel()
+			if _, err := s.db.DeleteExpiredSessions(ctx); err != nil {
+				s.log.Warn("sweep sessions", "err", err)
+			}
+			if err := s.db.DeleteOldThrottles(ctx, time.Now().Add(-24*time.Hour)); err != nil {
+				s.log.Warn("sweep throttles", "err", err)
+			}
+		}()
+	}
 	return nil
 }
 
