@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coursekit/workshop/store"
 )
@@ -81,6 +82,19 @@ var authzMatrix = map[string]statuses{
 	"POST /target":                 row(303, 422, 422, 422, 422, 422),
 	"POST /target/test":            row(303, 200, 200, 200, 200, 200),
 
+	// Progress and the cohort dashboard (the event stream ends quickly in
+	// this test: see StreamFor below).
+	"GET /progress":                        row(303, 200, 200, 200, 200, 200),
+	"GET /cohorts/:id/dashboard":           row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/dashboard/row/:user": row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/events":              row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/students/:user":      row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/stuck":               row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/export.csv":          row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/export.json":         row(303, 403, 403, 200, 403, 200),
+	"POST /cohorts/:id/regrade":            row(303, 403, 403, 422, 403, 422),
+	"GET /admin/cohorts":                   row(303, 403, 403, 403, 403, 200),
+
 	// The free-tier calculator is public. The matrix's body {} has no
 	// instance group: a 422 about the input, the same for everyone.
 	"GET /freetier":         all(200),
@@ -151,7 +165,7 @@ func authzPath(route string, w *world) (string, error) {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
-	h := newHarness(t)
+	h := newHarness(t, func(o *Options) { o.Live.StreamFor = 50 * time.Millisecond })
 	seen := map[string]bool{}
 	var routes []string
 	for _, r := range h.Srv.echo.Routes() {

@@ -54,6 +54,11 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 func newHarness(t testing.TB, opts ...func(*Options)) *harness {
 	t.Helper()
 	db := storetest.New(t)
+	sealer, err := store.NewSealer([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetSealer(sealer)
 	renderer, err := web.New(nil)
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
