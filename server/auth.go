@@ -321,3 +321,13 @@ func clientIP(c echo.Context) string {
 func detached(c echo.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 }
+
+// redactURI hides the secret part of one-time setup links in request
+// logs: whoever reads the log must not be able to use an unused link.
+func redactURI(uri string) string {
+	const prefix = "/setup/"
+	if strings.HasPrefix(uri, prefix) && len(uri) > len(prefix) {
+		return prefix + "REDACTED"
+	}
+	return uri
+}

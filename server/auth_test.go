@@ -305,3 +305,16 @@ func TestCSRFRequiredOnEveryStateChange(t *testing.T) {
 		}
 	}
 }
+
+func TestSetupLinksAreRedactedInLogs(t *testing.T) {
+	for in, want := range map[string]string{
+		"/setup/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ": "/setup/REDACTED",
+		"/setup/":          "/setup/",
+		"/signin?next=/x":  "/signin?next=/x",
+		"/join/K7QX2M9PWD": "/join/K7QX2M9PWD",
+	} {
+		if got := redactURI(in); got != want {
+			t.Errorf("redactURI(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -137,7 +137,7 @@ func (s *Server) middleware() {
 				}
 			}
 			s.log.Log(c.Request().Context(), logLevelFor(status), "request",
-				"method", v.Method, "uri", v.URI, "status", status, "latency_ms", v.Latency.Milliseconds(),
+				"method", v.Method, "uri", redactURI(v.URI), "status", status, "latency_ms", v.Latency.Milliseconds(),
 				"request_id", v.RequestID, "ip", v.RemoteIP)
 			return nil
 		},
