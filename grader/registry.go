@@ -59,8 +59,13 @@ type checkFunc struct {
 	run       func(ctx context.Context, env *Env) Result
 }
 
-func (c checkFunc) ID() string    { return c.id }
+// ID is the check's stable id, as course pages name it.
+func (c checkFunc) ID() string { return c.id }
+
+// Title is the check's name as the step page shows it.
 func (c checkFunc) Title() string { return c.title }
+
+// Run runs the check and stamps its id and title on the result.
 func (c checkFunc) Run(ctx context.Context, env *Env) Result {
 	r := c.run(ctx, env)
 	r.CheckID, r.Title = c.id, c.title
