@@ -22,7 +22,8 @@ import (
 // Docker endpoints.
 type Policy struct {
 	// AllowPlainDocker accepts tcp:// without TLS and unix:// endpoints
-	// (local labs, tests, the CLI on the student's own machine).
+	// (local labs, tests, the CLI on the student's own machine); unix://
+	// also needs AllowLoopback, since it is this server's own engine.
 	AllowPlainDocker bool
 	// AllowLoopback lets the guard reach 127/8 and ::1.
 	AllowLoopback bool
