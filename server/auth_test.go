@@ -318,3 +318,21 @@ func TestSetupLinksAreRedactedInLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestBearerRequestsNeverUseCookies(t *testing.T) {
+	h := newHarness(t)
+	w := h.world()
+	c := h.sessionClient(w.Admin)
+	// Outside /api/ (the agent's endpoint, say) a bearer token is not ours
+	// to judge: the request is anonymous even with a session cookie, and
+	// skips CSRF because no cookie speaks for it.
+	resp := h.do(c, http.MethodGet, "/account", "", map[string]string{"Authorization": "Bearer some-agent-token"})
+	if readBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("GET /account with a bearer token and a session cookie: %d, want 303 (anonymous)", resp.StatusCode)
+	}
+	// Under /api/ an unknown token is refused, whatever the cookies say.
+	resp = h.do(c, http.MethodGet, "/api/v1/me", "", map[string]string{"Authorization": "Bearer wst_unknown"})
+	if readBody(resp); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("unknown API token with a session cookie: %d, want 401", resp.StatusCode)
+	}
+}
