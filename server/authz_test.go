@@ -3,6 +3,8 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -82,6 +84,20 @@ var authzMatrix = map[string]statuses{
 	"POST /target":                 row(303, 422, 422, 422, 422, 422),
 	"POST /target/test":            row(303, 200, 200, 200, 200, 200),
 
+	// The agent and the one-command setups. The agent's websocket needs
+	// its bearer token (none here: 401); the internal hop does not exist
+	// without a shared secret (none here: 404); the TLS upload's link is
+	// its only authority (an unknown link: 404 for everyone).
+	"POST /target/agent-token":        row(303, 200, 200, 200, 200, 200),
+	"POST /target/agent-token/revoke": row(303, 303, 303, 303, 303, 303),
+	"GET /agent/connect":              all(401),
+	"GET /internal/agent-dial":        all(404),
+	"GET /agent/install.sh":           all(200),
+	"GET /downloads/:file":            all(200),
+	"GET /connect/docker-tls.sh":      all(200),
+	"POST /connect/docker-tls/:token": all(404),
+	"GET /connect/readonly-role.yaml": all(200),
+
 	// Progress and the cohort dashboard (the event stream ends quickly in
 	// this test: see StreamFor below).
 	"GET /progress":                        row(303, 200, 200, 200, 200, 200),
@@ -125,6 +141,7 @@ var authzParams = map[string]func(w *world) string{
 	"code":  func(w *world) string { return w.CohortA.JoinCode },
 	"token": func(w *world) string { return w.SetupToken },
 	"*":     func(w *world) string { return "app.css" },
+	"file":  func(*world) string { return "SHA256SUMS" },
 }
 
 // statuses is one matrix row, in the column order above.
@@ -165,7 +182,14 @@ func authzPath(route string, w *world) (string, error) {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
-	h := newHarness(t, func(o *Options) { o.Live.StreamFor = 50 * time.Millisecond })
+	downloads := t.TempDir()
+	if err := os.WriteFile(filepath.Join(downloads, "SHA256SUMS"), []byte(strings.Repeat("0", 64)+"  workshop-linux-amd64\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(o *Options) {
+		o.Live.StreamFor = 50 * time.Millisecond
+		o.Agent.DownloadsDir = downloads
+	})
 	seen := map[string]bool{}
 	var routes []string
 	for _, r := range h.Srv.echo.Routes() {

@@ -1,6 +1,10 @@
 package server
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/coursekit/workshop/grader/agent"
+)
 
 // routes lists every route in one place.
 func (s *Server) routes() {
@@ -26,6 +30,20 @@ func (s *Server) routes() {
 	e.GET("/target", s.targetPage, s.requireUser)
 	e.POST("/target", s.saveTarget, s.requireUser)
 	e.POST("/target/test", s.testTarget, s.requireUser)
+
+	// The read-only Docker agent and the one-command setups (agent.go,
+	// connect.go). The agent authenticates with its bearer token, the TLS
+	// script's upload with its single-use link, the internal hop with the
+	// replicas' shared secret.
+	e.POST("/target/agent-token", s.createAgentToken, s.requireUser)
+	e.POST("/target/agent-token/revoke", s.revokeAgentToken, s.requireUser)
+	e.GET(agent.ConnectPath, s.agentConnect)
+	e.GET(internalDialPath, s.internalAgentDial)
+	e.GET("/agent/install.sh", s.agentInstallScript)
+	e.GET("/downloads/:file", s.download)
+	e.GET("/connect/docker-tls.sh", s.dockerTLSScript)
+	e.POST("/connect/docker-tls/:token", s.uploadDockerTLS)
+	e.GET("/connect/readonly-role.yaml", s.readOnlyRoleTemplate)
 
 	// The lab repository, over git's dumb HTTP protocol and as a tarball.
 	e.GET("/lab", s.labPage)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/grader"
+	"github.com/coursekit/workshop/grader/agent"
 	"github.com/coursekit/workshop/store"
 	"github.com/coursekit/workshop/web"
 )
@@ -43,6 +44,8 @@ type Options struct {
 	// CheckEvery is the shortest time between two checks of one step by one
 	// student (default 10 s).
 	CheckEvery time.Duration
+	// Agent configures the read-only Docker agent's endpoints (agent.go).
+	Agent AgentOptions
 }
 
 // LabOptions say where the lab repository is served from.
@@ -70,6 +73,9 @@ type Server struct {
 	// agentDial, when set, dials a student's Docker host through their
 	// agent's tunnel (wherever the agent is connected).
 	agentDial func(userID int64) func(ctx context.Context, network, addr string) (net.Conn, error)
+	// agents holds the agents connected to this replica (agent.go).
+	agents    *agent.Hub
+	agentOpts AgentOptions
 	// awsEndpoint overrides the AWS endpoint (moto in tests).
 	awsEndpoint string
 	// now is the clock: "today" for the free-tier calculator; tests
@@ -111,6 +117,7 @@ func New(opts Options) (*Server, error) {
 	s.auth = newAuthConfig(opts.BaseURL)
 	s.middleware()
 	s.useAuth()
+	s.initAgents(opts.Agent)
 	s.routes()
 	return s, nil
 }
@@ -157,8 +164,11 @@ func (s *Server) middleware() {
 	}))
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{
 		Skipper: func(c echo.Context) bool {
-			// Streams must not be buffered by the compressor.
-			return c.Request().Header.Get("Accept") == "text/event-stream"
+			// Streams must not be buffered by the compressor, and the
+			// agent's websocket and the replicas' tunnel are upgraded
+			// connections, not compressible responses.
+			p := c.Request().URL.Path
+			return c.Request().Header.Get("Accept") == "text/event-stream" || p == agent.ConnectPath || p == internalDialPath
 		},
 	}))
 	e.Use(middleware.BodyLimit("2M"))
@@ -168,6 +178,7 @@ func (s *Server) middleware() {
 // finish (up to grace) before returning.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration) error {
 	s.echo.Listener = ln
+	s.startAgents(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- s.echo.Start("") }()
 	select {
@@ -177,7 +188,12 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, grace time.Duration
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := s.echo.Shutdown(sctx); err != nil {
+	err := s.echo.Shutdown(sctx)
+	// Shutdown does not wait for the agents' websockets (hijacked
+	// connections): end them, so agents reconnect at once, to this replica
+	// once it is back or to another one.
+	_ = s.agents.Close()
+	if err != nil {
 		return fmt.Errorf("server: shutdown: %w", err)
 	}
 	return nil

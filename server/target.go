@@ -60,6 +60,10 @@ func (s *Server) targetView(c echo.Context, form *web.TargetForm) (web.TargetPag
 		p.Form = web.TargetForm{DockerMode: t.DockerMode, DockerEndpoint: t.DockerEndpoint, DockerCAPEM: t.DockerCAPEM, DockerCertPEM: t.DockerCertPEM,
 			AWSRegion: t.AWSRegion, AWSInstanceID: t.AWSInstanceID, AWSPlan: t.AWSPlan, AWSMode: t.AWSMode, AWSRoleARN: t.AWSRoleARN,
 			AWSAccessKeyID: t.AWSAccessKeyID, AppURL: t.AppURL}
+		if t.DockerMode == "none" && t.DockerEndpoint == "" && t.DockerCAPEM == "" {
+			// Nothing set up yet: offer the recommended way first.
+			p.Form.DockerMode = "agent"
+		}
 	}
 	account := s.targets.CourseAccountID
 	if account == "" {
