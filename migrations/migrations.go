@@ -66,6 +66,10 @@ func Apply(ctx context.Context, pool *pgxpool.Pool) (applied []int64, err error)
 	for _, r := range res {
 		applied = append(applied, r.Source.Version)
 	}
+	// River's own tables (the regrade queue) come after ours.
+	if _, err := applyRiver(ctx, pool); err != nil {
+		return applied, err
+	}
 	return applied, nil
 }
 

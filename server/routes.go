@@ -79,6 +79,19 @@ func (s *Server) routes() {
 	e.POST("/cohorts/:id/instructors", s.addInstructorForm, s.requireStaff)
 	e.POST("/cohorts/:id/members/:user/remove", s.removeMemberForm, s.requireStaff)
 
+	// Progress and the live cohort dashboard (progress.go, dashboard.go,
+	// live.go, stuck.go, export.go, regrade.go).
+	e.GET("/progress", s.progress, s.requireUser)
+	e.GET("/cohorts/:id/dashboard", s.dashboard, s.requireStaff)
+	e.GET("/cohorts/:id/dashboard/row/:user", s.dashboardRow, s.requireStaff)
+	e.GET("/cohorts/:id/events", s.cohortEvents, s.requireStaff)
+	e.GET("/cohorts/:id/students/:user", s.cohortStudent, s.requireStaff)
+	e.GET("/cohorts/:id/stuck", s.cohortStuck, s.requireStaff)
+	e.GET("/cohorts/:id/export.csv", s.exportCSV, s.requireStaff)
+	e.GET("/cohorts/:id/export.json", s.exportJSON, s.requireStaff)
+	e.POST("/cohorts/:id/regrade", s.regradeCohort, s.requireStaff)
+	e.GET("/admin/cohorts", s.adminCohorts, s.requireAdmin)
+
 	// Administration.
 	e.GET("/admin/users", s.adminUsers, s.requireAdmin)
 	e.POST("/admin/users/:id/role", s.changeRoleForm, s.requireAdmin)

@@ -10,11 +10,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
+	"github.com/riverqueue/river"
 
 	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/grader"
@@ -44,6 +47,8 @@ type Options struct {
 	// CheckEvery is the shortest time between two checks of one step by one
 	// student (default 10 s).
 	CheckEvery time.Duration
+	// Live tunes the live dashboard and the regrade workers (live.go).
+	Live LiveOptions
 	// Agent configures the read-only Docker agent's endpoints (agent.go).
 	Agent AgentOptions
 }
@@ -81,6 +86,13 @@ type Server struct {
 	// now is the clock: "today" for the free-tier calculator; tests
 	// replace it to get dated results.
 	now func() time.Time
+	// live fans database events out to dashboards; regrades is the job
+	// queue; both run from Start (live.go, regrade.go).
+	live         *hub
+	liveOpts     LiveOptions
+	regrades     *river.Client[pgx.Tx]
+	background   sync.WaitGroup
+	shuttingDown chan struct{}
 }
 
 // New builds the server and its routes.
@@ -117,6 +129,9 @@ func New(opts Options) (*Server, error) {
 	s.auth = newAuthConfig(opts.BaseURL)
 	s.middleware()
 	s.useAuth()
+	if err := s.initLive(opts.Live); err != nil {
+		return nil, err
+	}
 	s.initAgents(opts.Agent)
 	s.routes()
 	return s, nil

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/coursekit/workshop/web"
+)
+
+// stuckKinds is how many failure diagnoses the stuck page lists per check.
+const stuckKinds = 3
+
+// cohortStuck shows where a cohort is stuck: per step and check, how many
+// students tried, passed and keep failing, the commonest diagnoses and the
+// median time to pass; and the students who raised a hand.
+func (s *Server) cohortStuck(c echo.Context) error {
+	co, err := s.cohortParam(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	stats, err := s.db.CohortCheckStats(ctx, co.ID, stuckKinds)
+	if err != nil {
+		return err
+	}
+	hands, err := s.db.RaisedHands(ctx, co.ID, raiseHandStreak)
+	if err != nil {
+		return err
+	}
+	p := web.StuckPage{Page: s.page(c, co.Name+" · where they are stuck"), CohortID: co.ID, CohortName: co.Name, Streak: raiseHandStreak}
+	p.Nav = "cohorts"
+	byKey := map[[2]string]int{}
+	for i, st := range stats {
+		byKey[[2]string{st.StepID, st.CheckID}] = i
+	}
+	for _, pg := range s.checkablePages() {
+		step := web.StuckStep{ID: pg.ID, Title: pageLabel(s.course(), pg.ID) + ": " + pg.Title}
+		for _, id := range pg.Checks {
+			sc := web.StuckCheck{ID: id, Title: checkTitle(id), Median: "—"}
+			if i, ok := byKey[[2]string{pg.ID, id}]; ok {
+				st := stats[i]
+				sc.Tried, sc.Passed, sc.EverPassed, sc.KeepFailing = st.Tried, st.Passed, st.EverPassed, st.KeepFailing
+				if st.MedianToPass != nil {
+					sc.Median = humanDuration(*st.MedianToPass)
+				}
+				for _, k := range st.Kinds {
+					kind := k.Kind
+					if kind == "" {
+						kind = "no diagnosis"
+					}
+					sc.Kinds = append(sc.Kinds, web.KindView{Kind: kind, Runs: k.Runs, Students: k.Students})
+				}
+			}
+			step.Checks = append(step.Checks, sc)
+		}
+		p.Steps = append(p.Steps, step)
+	}
+	for _, h := range hands {
+		p.Hands = append(p.Hands, s.handView(co.ID, h))
+	}
+	return s.render(c, "stuck", p)
+}
+
+// humanDuration says a duration the way people read it: "45 s", "12 min",
+// "3 h 5 min".
+func humanDuration(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return itoa(int64(d/time.Second)) + " s"
+	case d < time.Hour:
+		return itoa(int64(d/time.Minute)) + " min"
+	case d < 48*time.Hour:
+		h := int64(d / time.Hour)
+		m := int64((d % time.Hour) / time.Minute)
+		return itoa(h) + " h " + itoa(m) + " min"
+	}
+	return itoa(int64(d/(24*time.Hour))) + " days"
+}
+
+// adminCohorts is the bootcamp overview: every cohort with its students'
+// completion, from one set of queries for all cohorts.
+func (s *Server) adminCohorts(c echo.Context) error {
+	ctx := c.Request().Context()
+	cohorts, err := s.db.ListCohorts(ctx)
+	if err != nil {
+		return err
+	}
+	ids := make([]int64, len(cohorts))
+	for i, co := range cohorts {
+		ids[i] = co.ID
+	}
+	sps, err := s.db.CohortsProgress(ctx, ids)
+	if err != nil {
+		return err
+	}
+	p := web.AdminCohortsPage{Page: s.page(c, "All cohorts")}
+	p.Nav = "admin"
+	pos := map[int64]int{}
+	for i, co := range cohorts {
+		pos[co.ID] = i
+		p.Cohorts = append(p.Cohorts, web.CohortOverview{ID: co.ID, Name: co.Name})
+	}
+	course := s.course()
+	dayAgo := s.now().Add(-24 * time.Hour)
+	for _, sp := range sps {
+		i := pos[sp.CohortID]
+		sum := s.summarize(course, sp, cohortPassMark(&cohorts[i]))
+		o := &p.Cohorts[i]
+		o.Students++
+		o.Completion += sum.Completion
+		if sum.Total > 0 && sum.Done == sum.Total {
+			o.Finished++
+		}
+		if activeSince(sum, dayAgo) {
+			o.ActiveDay++
+		}
+		if sum.NeedsHelp {
+			o.NeedHelp++
+		}
+	}
+	for i := range p.Cohorts {
+		if n := p.Cohorts[i].Students; n > 0 {
+			p.Cohorts[i].Completion /= float64(n)
+		}
+	}
+	return s.render(c, "admin_cohorts", p)
+}
