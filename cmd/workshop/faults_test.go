@@ -135,6 +135,11 @@ func TestProcessDatabaseRestart(t *testing.T) {
 	base := "http://" + addr
 	p := startProc(t, []string{"WORKSHOP_DATA=" + dir + "/data", "WORKSHOP_ADDR=" + addr, "DATABASE_URL=" + pg.URL("postgres")})
 	waitStatus(t, p, base+"/readyz", http.StatusOK, 15*time.Second)
+	for _, path := range databasePages {
+		if code, body := get(base + path); code != http.StatusNotFound {
+			t.Fatalf("%s with the database up: %d, want 404 (an unknown invite)\n%s", path, code, body)
+		}
+	}
 
 	if err := pg.Stop(); err != nil {
 		t.Fatalf("stop PostgreSQL: %v", err)
@@ -145,8 +150,9 @@ func TestProcessDatabaseRestart(t *testing.T) {
 		t.Errorf("/readyz while down: %d %s", code, body)
 	}
 	for _, path := range databasePages {
-		if code, body := get(base + path); code != http.StatusServiceUnavailable {
-			t.Errorf("%s while the database is down: %d, want 503\n%s", path, code, body)
+		code, body := get(base + path)
+		if code != http.StatusServiceUnavailable || !strings.Contains(body, "<html") || !strings.Contains(body, "database is not reachable") {
+			t.Errorf("%s while the database is down: %d, want a 503 page saying so\n%s", path, code, body)
 		}
 	}
 	if code, _ := get(base + "/healthz"); code != http.StatusOK {
@@ -159,12 +165,17 @@ func TestProcessDatabaseRestart(t *testing.T) {
 	}
 	took = waitStatus(t, p, base+"/readyz", http.StatusOK, 10*time.Second)
 	t.Logf("/readyz said 200 %v after PostgreSQL returned", took.Round(time.Millisecond))
+	for _, path := range databasePages {
+		if code, body := get(base + path); code != http.StatusNotFound {
+			t.Errorf("%s after the database returned: %d, want 404 again\n%s", path, code, body)
+		}
+	}
 	p.stop()
 }
 
-// databasePages are pages that need the database and must answer 503
-// while it is down (besides /readyz).
-var databasePages []string
+// databasePages are public pages that read the database: 404 for an
+// unknown invite code while it is up, a 503 page while it is down.
+var databasePages = []string{"/join/ABCD2345"}
 
 // freshDatabase creates an empty database on the test server and returns
 // its URL.
