@@ -264,6 +264,7 @@ func TestLoginThrottle(t *testing.T) {
 // each with the reason (see skipCSRF).
 var csrfExempt = map[string]string{
 	"POST /api/v1/freetier": "pure computation for anyone: reads no cookie, changes nothing",
+	"POST /connect/docker-tls/:token": "the single-use link is the authority, not a cookie",
 }
 
 func TestCSRFRequiredOnEveryStateChange(t *testing.T) {
