@@ -263,7 +263,7 @@ func TestLoginThrottle(t *testing.T) {
 // csrfExempt lists the state-changing routes that need no CSRF token,
 // each with the reason (see skipCSRF).
 var csrfExempt = map[string]string{
-	"POST /api/v1/freetier": "pure computation for anyone: reads no cookie, changes nothing",
+	"POST /api/v1/freetier":           "pure computation for anyone: reads no cookie, changes nothing",
 	"POST /connect/docker-tls/:token": "the single-use link is the authority, not a cookie",
 }
 
