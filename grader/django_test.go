@@ -68,7 +68,10 @@ func (l *lab) buildLab(tag, dockerfile, extra string) string {
 	tw.Close()
 	resp, err := l.cli.ImageBuild(l.ctx(), &buf, build.ImageBuildOptions{
 		Tags: []string{tag}, Dockerfile: dockerfile, Remove: true, ForceRemove: true, Version: build.BuilderV1,
-		Labels: map[string]string{"workshop.test.scope": l.id},
+		// Other packages build the same lab on this engine and clean up after
+		// themselves: sharing their cached layers would race with that.
+		NoCache: true,
+		Labels:  map[string]string{"workshop.test.scope": l.id},
 	})
 	if err != nil {
 		l.t.Fatalf("build %s: %v", dockerfile, err)

@@ -98,6 +98,9 @@ func newDockerConn(t DockerTarget, p Policy, g *Guard, wrap func(http.RoundTripp
 			dc.trace.set(err)
 			return c, err
 		}
+	case ep == "agent":
+		return nil, &configError{"agent-offline", "the agent is not connected to the course server",
+			"Start the agent on your instance (the target page shows the command), then check again."}
 	case strings.HasPrefix(ep, "unix://"):
 		if !p.AllowPlainDocker || !p.AllowLoopback {
 			return nil, &configError{"endpoint-not-allowed", "this server does not accept unix:// Docker endpoints",

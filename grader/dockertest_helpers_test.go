@@ -235,7 +235,7 @@ func (l *lab) build(s imageSpec) string {
 	if s.tag != "" {
 		tags = []string{s.tag}
 	}
-	resp, err := l.cli.ImageBuild(l.ctx(), &buf, build.ImageBuildOptions{Tags: tags, Remove: true, ForceRemove: true, Version: build.BuilderV1})
+	resp, err := l.cli.ImageBuild(l.ctx(), &buf, build.ImageBuildOptions{Tags: tags, Remove: true, ForceRemove: true, NoCache: true, Version: build.BuilderV1})
 	if err != nil {
 		l.t.Fatalf("build: %v", err)
 	}

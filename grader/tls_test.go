@@ -181,6 +181,7 @@ func TestDockerTLS(t *testing.T) {
 		{"name does not resolve", all, dt("tcp://nowhere.example:2376", nil, nil, nil), 0, StatusFail, KindDockerDNS, "spelling"},
 		{"API too old", all, dt("tcp://"+strings.TrimPrefix(tooOld.URL, "http://"), nil, nil, nil), 0, StatusFail, KindAPITooOld, "Upgrade Docker"},
 		{"not Docker", all, dt("tcp://"+strings.TrimPrefix(notDocker.URL, "http://"), nil, nil, nil), 0, StatusFail, KindNotDocker, "2376"},
+		{"agent not connected", tlsOnly, DockerTarget{Endpoint: "agent"}, 0, StatusFail, "agent-offline", "Start the agent"},
 		{"agent tunnel", tlsOnly, DockerTarget{Endpoint: "agent", Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			var d net.Dialer
 			return d.DialContext(ctx, "unix", sock)
