@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -23,7 +24,34 @@ type database struct {
 
 // openDatabase connects to DATABASE_URL, or starts the private PostgreSQL
 // in the data folder when it is empty, and applies pending migrations.
+// Its error is one line.
 func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*database, error) {
+	d, err := connectDatabase(ctx, cfg, log, migrate)
+	if err != nil {
+		return nil, oneLineError{err}
+	}
+	return d, nil
+}
+
+// oneLineError folds a multi-line error (pgx lists every address it tried
+// on its own line) into one line, dropping repeated parts.
+type oneLineError struct{ err error }
+
+func (e oneLineError) Error() string {
+	var parts []string
+	for _, l := range strings.Split(e.err.Error(), "\n") {
+		l = strings.TrimSpace(l)
+		if l == "" || (len(parts) > 0 && parts[len(parts)-1] == l) {
+			continue
+		}
+		parts = append(parts, l)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (e oneLineError) Unwrap() error { return e.err }
+
+func connectDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*database, error) {
 	d := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {

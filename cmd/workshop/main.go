@@ -81,20 +81,6 @@ func fail(stderr io.Writer, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	fmt.Fprintf(stderr, "workshop: %s\n", oneLine(err.Error()))
+	fmt.Fprintf(stderr, "workshop: %v\n", err)
 	return 1
-}
-
-// oneLine folds a multi-line error (pgx lists every address it tried on
-// its own line) into one line, dropping repeated parts.
-func oneLine(msg string) string {
-	var parts []string
-	for _, l := range strings.Split(msg, "\n") {
-		l = strings.TrimSpace(l)
-		if l == "" || (len(parts) > 0 && parts[len(parts)-1] == l) {
-			continue
-		}
-		parts = append(parts, l)
-	}
-	return strings.Join(parts, " ")
 }
