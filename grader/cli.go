@@ -12,25 +12,6 @@ import (
 	"github.com/docker/docker/client"
 )
 
-// StepChecks is the course's step → check ids map, the fallback of
-// `workshop check --step` when no course content is at hand. The server
-// takes the ids from each page's frontmatter instead.
-var StepChecks = map[string][]string{
-	"build-image":         {"docker-reachable", "app-image-built"},
-	"stop-old-container":  {"old-container-removed", "port-8000-single-owner"},
-	"list-images":         {"app-image-tagged"},
-	"run-interactive":     {"app-container-interactive"},
-	"publish-port":        {"port-8000-published"},
-	"verify-browser":      {"app-answers-http"},
-	"open-security-group": {"security-group-allows-8000", "security-group-no-risky-rules", "instance-type-free-tier"},
-	"docker-networking":   {"user-network-with-app"},
-	"multi-stage-builds":  {"multi-stage-image-smaller", "multi-stage-container-runs"},
-	"entrypoint-vs-cmd":   {"image-entrypoint-and-cmd"},
-	"clone":               nil,
-	"explore-repo":        nil,
-	"free-tier-instances": nil,
-}
-
 // LocalPolicy is the policy of `workshop check` on a student's own
 // machine: the local engine and private addresses are theirs to inspect.
 var LocalPolicy = Policy{AllowPlainDocker: true, AllowLoopback: true, AllowPrivate: true}

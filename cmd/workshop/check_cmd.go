@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/freetier"
 	"github.com/coursekit/workshop/grader"
 )
@@ -31,17 +32,12 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	region := fs.String("region", firstEnv("AWS_REGION", "AWS_DEFAULT_REGION"), "AWS region of the instance")
 	plan := fs.String("plan", "", "free-tier plan of the account: legacy or credits")
 	timeout := fs.Duration("timeout", 60*time.Second, "deadline for the whole run")
+	contentDir := fs.String("content", os.Getenv("WORKSHOP_CONTENT"), "course folder whose pages name the checks (default: the built-in course)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: workshop check --step ID [--json] [--app-url URL] [--instance i-… --region R]")
 		fmt.Fprintln(stderr, "       workshop check --checks id,id [...]")
 		fmt.Fprintln(stderr, "Runs the course's checks against this machine's Docker (DOCKER_HOST) and AWS account.")
 		fs.PrintDefaults()
-		steps := make([]string, 0, len(grader.StepChecks))
-		for s := range grader.StepChecks {
-			steps = append(steps, s)
-		}
-		sort.Strings(steps)
-		fmt.Fprintln(stderr, "steps:", strings.Join(steps, ", "))
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -58,10 +54,20 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	case *step != "":
+		// The course's pages name each step's checks, as on the server.
+		steps, err := stepChecks(*contentDir)
+		if err != nil {
+			fmt.Fprintln(stderr, "workshop check:", err)
+			return 2
+		}
 		var ok bool
-		if ids, ok = grader.StepChecks[*step]; !ok {
-			fmt.Fprintf(stderr, "workshop check: unknown step %q\n", *step)
-			fs.Usage()
+		if ids, ok = steps[*step]; !ok {
+			names := make([]string, 0, len(steps))
+			for s := range steps {
+				names = append(names, s)
+			}
+			sort.Strings(names)
+			fmt.Fprintf(stderr, "workshop check: unknown step %q; the steps are: %s\n", *step, strings.Join(names, ", "))
 			return 2
 		}
 		if len(ids) == 0 {
@@ -100,6 +106,23 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// stepChecks maps every page id of the course to the checks it names.
+func stepChecks(dir string) (map[string][]string, error) {
+	fsys := content.DefaultFS()
+	if dir != "" {
+		fsys = os.DirFS(dir)
+	}
+	course, err := content.Load(fsys, content.Options{KnownChecks: grader.Known})
+	if err != nil {
+		return nil, fmt.Errorf("course: %v", err)
+	}
+	out := map[string][]string{}
+	for _, p := range course.Pages() {
+		out[p.ID] = p.Checks
+	}
+	return out, nil
 }
 
 func firstEnv(names ...string) string {
