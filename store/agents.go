@@ -117,14 +117,17 @@ func (db *DB) AgentTokenUser(ctx context.Context, tokenHash []byte) (int64, erro
 }
 
 // AgentConnected records a new session of the student's agent on the
-// replica at internalURL. Since is kept to the microsecond, PostgreSQL's
-// precision, so that AgentDisconnected can match it exactly.
+// replica at internalURL, unless a newer session is already recorded (two
+// quick reconnects whose writes arrive out of order). Since is kept to the
+// microsecond, PostgreSQL's precision, so that AgentDisconnected can match
+// it exactly.
 func (db *DB) AgentConnected(ctx context.Context, s AgentSession) error {
 	_, err := db.Pool.Exec(ctx, `
 		INSERT INTO agent_sessions (user_id, internal_url, connected, since, last_seen, docker_version, hostname, agent_version)
 		VALUES ($1, $2, true, $3, now(), $4, $5, $6)
 		ON CONFLICT (user_id) DO UPDATE SET internal_url = EXCLUDED.internal_url, connected = true, since = EXCLUDED.since,
-		  last_seen = now(), docker_version = EXCLUDED.docker_version, hostname = EXCLUDED.hostname, agent_version = EXCLUDED.agent_version`,
+		  last_seen = now(), docker_version = EXCLUDED.docker_version, hostname = EXCLUDED.hostname, agent_version = EXCLUDED.agent_version
+		WHERE agent_sessions.since <= EXCLUDED.since`,
 		s.UserID, s.InternalURL, s.Since.Truncate(time.Microsecond), s.DockerVersion, s.Hostname, s.AgentVersion)
 	if err != nil {
 		return fmt.Errorf("store: agent of %d connected: %w", s.UserID, mapErr(err))

@@ -37,7 +37,18 @@ type Config struct {
 	ServerEgressCIDRs string
 	CourseAccountID   string
 	InternalSecret    string
-	Demo              bool
+	// InternalURL is this replica's address for the other replicas (the
+	// agent hop); empty means http://127.0.0.1:PORT, right for one replica.
+	InternalURL string
+	// DownloadsDir holds the agent's binaries; empty means DATA/downloads.
+	DownloadsDir string
+	// RoleTemplateURL is the S3 copy of the read-only role's template, for
+	// the console's quick-create link.
+	RoleTemplateURL string
+	// AgentImage is a container image with the workshop binary, for the
+	// "docker run" way to start the agent.
+	AgentImage string
+	Demo       bool
 }
 
 // envFlag ties a flag to its environment variable.
@@ -62,6 +73,10 @@ var configFlags = []envFlag{
 	{"server-egress", "WORKSHOP_SERVER_EGRESS", "comma-separated CIDRs the server's checks come from (for the security-group check)"},
 	{"course-account", "WORKSHOP_AWS_ACCOUNT_ID", "the course's AWS account id, trusted by students' read-only roles"},
 	{"internal-secret", "WORKSHOP_INTERNAL_SECRET", "shared secret for requests between replicas (agent tunnel hop)"},
+	{"internal-url", "WORKSHOP_INTERNAL_URL", "this replica's URL as the other replicas reach it, e.g. http://10.0.1.7:8080 (default http://127.0.0.1:PORT)"},
+	{"downloads", "WORKSHOP_DOWNLOADS", "folder with the agent's binaries and SHA256SUMS (default DATA/downloads; built there at start when the Go toolchain and source are present)"},
+	{"role-template-url", "WORKSHOP_ROLE_TEMPLATE_URL", "https URL of an S3 copy of /connect/readonly-role.yaml, for the console's one-click role"},
+	{"agent-image", "WORKSHOP_AGENT_IMAGE", "container image with the workshop binary, offered as \"docker run\" for the agent"},
 	{"demo", "WORKSHOP_DEMO", "fill a demo cohort with students and results at start"},
 }
 
@@ -83,6 +98,10 @@ func bindConfig(fs *flag.FlagSet, c *Config) {
 	fs.StringVar(&c.ServerEgressCIDRs, "server-egress", "", "")
 	fs.StringVar(&c.CourseAccountID, "course-account", "", "")
 	fs.StringVar(&c.InternalSecret, "internal-secret", "", "")
+	fs.StringVar(&c.InternalURL, "internal-url", "", "")
+	fs.StringVar(&c.DownloadsDir, "downloads", "", "")
+	fs.StringVar(&c.RoleTemplateURL, "role-template-url", "", "")
+	fs.StringVar(&c.AgentImage, "agent-image", "", "")
 	fs.BoolVar(&c.Demo, "demo", false, "")
 	for _, f := range configFlags {
 		if fl := fs.Lookup(f.flag); fl != nil {
@@ -188,6 +207,18 @@ func (c *Config) Validate() error {
 	for _, cidr := range splitList(c.ServerEgressCIDRs) {
 		if _, _, err := net.ParseCIDR(cidr); err != nil {
 			errs = append(errs, fmt.Errorf("WORKSHOP_SERVER_EGRESS: %q is not a CIDR such as 203.0.113.10/32", cidr))
+		}
+	}
+	if c.InternalURL != "" {
+		u, err := url.Parse(c.InternalURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			errs = append(errs, fmt.Errorf("WORKSHOP_INTERNAL_URL=%q: expected this replica's base URL such as http://10.0.1.7:8080", c.InternalURL))
+		}
+	}
+	if c.RoleTemplateURL != "" {
+		u, err := url.Parse(c.RoleTemplateURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, fmt.Errorf("WORKSHOP_ROLE_TEMPLATE_URL=%q: expected the https URL of the template in S3", c.RoleTemplateURL))
 		}
 	}
 	return errors.Join(errs...)

@@ -50,15 +50,36 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 	defer ln.Close()
 	db, err := openDatabase(ctx, cfg, log, true)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped while starting: a clean stop, not a failure.
+			log.Info("stopped before the server was ready")
+			return nil
+		}
 		return err
 	}
 	defer db.Close()
+	if cfg.InternalURL == "" {
+		_, port, _ := net.SplitHostPort(ln.Addr().String())
+		cfg.InternalURL = "http://127.0.0.1:" + port
+	}
 	srv, err := buildServer(ctx, cfg, db.DB, log)
 	if err != nil {
 		return err
 	}
 	if err := srv.AnnounceSetup(ctx, stdout, publicURL(cfg, ln)); err != nil {
 		return fmt.Errorf("first-run setup link: %w", err)
+	}
+	if cfg.Demo {
+		if err := serveDemo(ctx, cfg, db.DB, stdout, publicURL(cfg, ln)); err != nil {
+			return err
+		}
+	}
+	// The live dashboard's listener and the regrade workers; they stop
+	// with ctx, and are waited for before the database closes.
+	bg, stopBackground := context.WithCancel(ctx)
+	defer func() { stopBackground(); srv.Wait() }()
+	if err := srv.Start(bg); err != nil {
+		return err
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "url", publicURL(cfg, ln))
 	if err := srv.Serve(ctx, ln, cfg.ShutdownGrace); err != nil && !errors.Is(err, context.Canceled) {

@@ -7,10 +7,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/freetier"
 	"github.com/coursekit/workshop/grader"
+	"github.com/coursekit/workshop/grader/agent"
 	"github.com/coursekit/workshop/server"
 	"github.com/coursekit/workshop/store"
 	"github.com/coursekit/workshop/web"
@@ -47,8 +49,16 @@ func buildServer(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logge
 	}
 	g := grader.New(grader.Policy{AllowPlainDocker: cfg.AllowPlainDocker, AllowLoopback: cfg.AllowLoopback, AllowPrivate: cfg.AllowPrivate},
 		grader.Options{AWS: grader.AWSOptions{ServerCIDRs: egress(cfg), CourseAccountID: cfg.CourseAccountID}, FreeTier: freetier.Advisor{}})
+	downloads := cfg.DownloadsDir
+	if downloads == "" {
+		downloads = filepath.Join(cfg.DataDir, "downloads")
+	}
+	prepareDownloads(ctx, downloads, log)
 	srv, err := server.New(server.Options{DB: db, Web: renderer, Log: log, BaseURL: cfg.BaseURL, Version: version,
-		Course: course, Grader: g, Lab: lab, AWSEndpoint: os.Getenv("WORKSHOP_AWS_ENDPOINT")})
+		Course: course, Grader: g, Lab: lab, AWSEndpoint: os.Getenv("WORKSHOP_AWS_ENDPOINT"),
+		Targets: server.TargetConfig{CourseAccountID: cfg.CourseAccountID, TemplateURL: cfg.RoleTemplateURL,
+			ServerEgress: splitList(cfg.ServerEgressCIDRs), AllowPlain: cfg.AllowPlainDocker},
+		Agent: server.AgentOptions{InternalURL: cfg.InternalURL, InternalSecret: cfg.InternalSecret, DownloadsDir: downloads, Image: cfg.AgentImage}})
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +73,35 @@ func buildServer(ctx context.Context, cfg *Config, db *store.DB, log *slog.Logge
 		})
 	}
 	return srv, nil
+}
+
+// prepareDownloads makes sure the agent's binaries can be downloaded: when
+// the folder lacks them and this machine has the Go toolchain and the
+// source, they are built in the background (the start never waits; until
+// they exist, /downloads/ answers 404 with a message). A release ships
+// them instead (the Dockerfile builds them into the image).
+func prepareDownloads(ctx context.Context, dir string, log *slog.Logger) {
+	missing := false
+	for _, name := range []string{"workshop-linux-amd64", "workshop-linux-arm64", "SHA256SUMS"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			missing = true
+		}
+	}
+	if !missing {
+		log.Debug("agent binaries present", "folder", dir)
+		return
+	}
+	go func() {
+		start := time.Now()
+		log.Info("building the agent's binaries in the background", "folder", dir)
+		if err := agent.BuildBinaries(ctx, dir, nil); err != nil {
+			if ctx.Err() == nil {
+				log.Warn("the agent's binaries are not available for download; students can still run the agent built by hand", "folder", dir, "reason", err.Error())
+			}
+			return
+		}
+		log.Info("agent binaries built", "folder", dir, "took", time.Since(start).Round(time.Second).String())
+	}()
 }
 
 func courseOptions(cfg *Config) content.Options {
