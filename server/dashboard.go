@@ -156,6 +156,9 @@ func dashRow(cohortID int64, st studentSummary) web.DashRow {
 // cellTip summarises a page for the matrix's tooltip: the last run of
 // each check, then the quiz.
 func cellTip(ps PageState) string {
+	if !ps.Started {
+		return ps.Title + ": not started."
+	}
 	var parts []string
 	var last store.CheckRun
 	for _, id := range ps.Checks {
@@ -267,6 +270,11 @@ func (s *Server) dashboard(c echo.Context) error {
 	for _, r := range regrades {
 		p.Regrades = append(p.Regrades, s.regradeView(r))
 	}
+	stats, err := s.db.CohortCheckStats(ctx, co.ID, 1)
+	if err != nil {
+		return err
+	}
+	p.Hardest = s.hardest(stats, 3)
 	hands, err := s.db.RaisedHands(ctx, co.ID, raiseHandStreak)
 	if err != nil {
 		return err

@@ -141,6 +141,7 @@ func (s *Server) fillProgress(ctx context.Context, p *web.ProgressPage, userID i
 	course := s.course()
 	p.Done, p.Total = Completion(states)
 	p.Completion = ratio(p.Done, p.Total)
+	p.RunCount = len(runs)
 	byPage := map[string][]web.RunBatch{}
 	lastBatch := map[string]int64{}
 	for _, r := range runs {

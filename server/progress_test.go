@@ -37,7 +37,9 @@ func TestProgressDerivation(t *testing.T) {
 		{"nothing yet", nil, nil, ""},
 		{"checks pass, no quiz", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "pass")}, nil, "started"},
 		{"quiz under the pass mark", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "pass")}, quiz(0.6), "started"},
-		{"all passed", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "pass")}, quiz(0.7), "done"},
+		{"all passed", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "pass")}, quiz(0.9), "done"},
+		// 7 of 10 stored as real reads back as 0.69999999: it meets 70%.
+		{"quiz exactly at the pass mark", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "pass")}, quiz(float64(float32(0.7))), "done"},
 		{"last run failed", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "fail")}, quiz(1), "failing"},
 		{"one check never run", []store.CheckProgress{check("docker-reachable", "pass")}, quiz(1), "started"},
 		{"could not check", []store.CheckProgress{check("docker-reachable", "pass"), check("app-image-built", "error")}, quiz(1), "started"},

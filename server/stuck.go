@@ -1,10 +1,12 @@
 package server
 
 import (
+	"sort"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/coursekit/workshop/store"
 	"github.com/coursekit/workshop/web"
 )
 
@@ -59,7 +61,38 @@ func (s *Server) cohortStuck(c echo.Context) error {
 	for _, h := range hands {
 		p.Hands = append(p.Hands, s.handView(co.ID, h))
 	}
+	p.Hardest = s.hardest(stats, 5)
 	return s.render(c, "stuck", p)
+}
+
+// hardest picks the checks the most students keep failing (then the
+// most students have not passed yet), with their commonest diagnosis.
+func (s *Server) hardest(stats []store.CheckStats, n int) []web.HardCheck {
+	var out []web.HardCheck
+	for _, st := range stats {
+		h := web.HardCheck{StepID: st.StepID, StepTitle: st.StepID, CheckTitle: checkTitle(st.CheckID), KeepFailing: st.KeepFailing,
+			NotPassing: st.Tried - st.Passed}
+		if h.NotPassing == 0 {
+			continue
+		}
+		if p, ok := s.checkablePage(st.StepID); ok {
+			h.StepTitle = pageLabel(s.course(), p.ID) + ": " + p.Title
+		}
+		if len(st.Kinds) > 0 {
+			h.TopKind, h.TopKindRuns = st.Kinds[0].Kind, st.Kinds[0].Runs
+		}
+		out = append(out, h)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].KeepFailing != out[j].KeepFailing {
+			return out[i].KeepFailing > out[j].KeepFailing
+		}
+		return out[i].NotPassing > out[j].NotPassing
+	})
+	if len(out) > n {
+		out = out[:n]
+	}
+	return out
 }
 
 // humanDuration says a duration the way people read it: "45 s", "12 min",

@@ -22,6 +22,7 @@ type ProgressPage struct {
 	Completion float64
 	Pages      []PageProgress
 	Attempts   []QuizAttemptRow // every quiz attempt, newest first
+	RunCount   int              // check runs shown in the history
 }
 
 // PageProgress is one step, topic or bonus page with its checks' states,
@@ -91,6 +92,7 @@ type DashboardPage struct {
 	Regrades    []RegradeView
 	Hands       []RaisedHandView // the first few raised hands
 	HandCount   int
+	Hardest     []HardCheck // where the cohort is stuck, at a glance
 	EventsURL   string
 	RowURL      string // the row fragment URL without the user id
 	Query       string // the current query string, for the live row fetches
@@ -163,10 +165,21 @@ type StuckPage struct {
 	Page
 	CohortID   int64
 	CohortName string
-	Students   int
 	Streak     int
 	Steps      []StuckStep
 	Hands      []RaisedHandView
+	Hardest    []HardCheck
+}
+
+// HardCheck is one of the checks the most students keep failing.
+type HardCheck struct {
+	StepID      string
+	StepTitle   string
+	CheckTitle  string
+	KeepFailing int
+	NotPassing  int // tried, last run not passed
+	TopKind     string
+	TopKindRuns int
 }
 
 // StuckStep is one page of the course with its checks' figures.

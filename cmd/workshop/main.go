@@ -28,6 +28,7 @@ Usage:
   workshop admin create|setup-link manage administrator accounts
   workshop version                print the version
   workshop healthcheck            exit 0 when the server here answers /healthz
+  workshop demo [--students N]    fill a demo cohort with students and results
 
 Run "workshop COMMAND -h" for a command's flags.
 `
@@ -42,6 +43,7 @@ var commands = map[string]func(args []string, stdout, stderr io.Writer) int{
 	"migrate":     runMigrate,
 	"admin":       runAdmin,
 	"healthcheck": runHealthcheck,
+	"demo":        runDemo,
 	"check":       runCheck,
 	"agent":       runAgent,
 	"content":     runContent,
