@@ -185,6 +185,8 @@ func (s *Server) cohortEvents(c echo.Context) error {
 	sub := s.live.subscribe()
 	defer s.live.unsubscribe(sub)
 	w := c.Response()
+	// A stream has no body left to read: no read deadline may end it.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set(echo.HeaderContentType, "text/event-stream")
 	h.Set("Cache-Control", "no-store")

@@ -292,3 +292,36 @@ func TestRegradeResumesAfterServerDies(t *testing.T) {
 		t.Errorf("the dashboard does not show the finished regrade")
 	}
 }
+
+// An event stream outlives the HTTP server's ReadTimeout, sending
+// heartbeats meanwhile.
+func TestStreamOutlivesReadTimeout(t *testing.T) {
+	h := newHarness(t, func(o *Options) { o.Live.Heartbeat = 200 * time.Millisecond })
+	h.TS.Close()
+	ts := httptest.NewUnstartedServer(h.Srv.Handler())
+	ts.Config.ReadTimeout = 500 * time.Millisecond
+	ts.Start()
+	t.Cleanup(ts.Close)
+	h.TS = ts
+	w := h.world()
+	c := h.sessionClient(w.InstructorA)
+	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("%s/cohorts/%d/events", ts.URL, w.CohortA.ID), nil)
+	req.Header.Set("Accept", "text/event-stream")
+	c.Timeout = 0
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	r := bufio.NewScanner(resp.Body)
+	start := time.Now()
+	beats := 0
+	for r.Scan() && time.Since(start) < 1500*time.Millisecond {
+		if r.Text() == ": heartbeat" {
+			beats++
+		}
+	}
+	if beats < 5 {
+		t.Errorf("%d heartbeats in %s (the stream ended: %v)", beats, time.Since(start).Round(time.Millisecond), r.Err())
+	}
+}
