@@ -99,7 +99,7 @@ func (s *Server) agentReplica(ctx context.Context, userID int64) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if !sess.Connected || sess.InternalURL == "" || sess.InternalURL == s.agentOpts.InternalURL {
+	if !sess.Connected || sess.Stale || sess.InternalURL == "" || sess.InternalURL == s.agentOpts.InternalURL {
 		// This replica was asked first and has no session: the row is
 		// stale or the agent is between two connections.
 		return "", nil
@@ -264,11 +264,31 @@ func (s *Server) startAgents(ctx context.Context) {
 	if s.agentOpts.InternalURL != "" {
 		rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		if n, err := s.db.ResetAgentSessions(rctx, s.agentOpts.InternalURL); err != nil {
-			s.log.Warn("reset stale agent sessions", "err", err)
+			s.log.Warn("reset stale sessions of agents", "err", err)
 		} else if n > 0 {
-			s.log.Info("marked agent sessions of a previous run as ended", "count", n)
+			s.log.Info("marked the sessions of agents from a previous run as ended", "count", n)
 		}
 		cancel()
 	}
 	go s.listenAgents(ctx, nil)
+	if s.agentOpts.InternalURL != "" {
+		go s.confirmAgents(ctx)
+	}
+}
+
+// confirmAgents keeps this replica's sessions fresh in the database until
+// ctx ends, so that the sessions of a replica that died count as stale.
+func (s *Server) confirmAgents(ctx context.Context) {
+	t := time.NewTicker(store.AgentStaleAfter / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.db.TouchAgentSessions(ctx, s.agentOpts.InternalURL); err != nil && ctx.Err() == nil {
+				s.log.Warn("confirm the sessions of agents", "err", err)
+			}
+		}
+	}
 }

@@ -22,15 +22,17 @@ func (s *Server) agentView(c echo.Context, userID int64) web.AgentView {
 	sess, err := s.db.AgentSession(ctx, userID)
 	switch {
 	case err == nil:
-		v.Connected = sess.Connected
-		if sess.Connected {
+		// A stale session's replica stopped confirming it: show when it
+		// was last seen rather than a connection nobody holds.
+		v.Connected = sess.Connected && !sess.Stale
+		if v.Connected {
 			v.Since = sess.Since
 			v.DockerVer, v.Hostname = sess.DockerVersion, sess.Hostname
 		} else {
 			v.LastSeen = sess.LastSeen
 		}
 	case !errors.Is(err, store.ErrNotFound):
-		s.log.Warn("agent session", "user", userID, "err", err)
+		s.log.Warn("read the session of the agent", "user", userID, "err", err)
 	}
 	tok, err := s.db.AgentToken(ctx, userID)
 	switch {

@@ -33,14 +33,22 @@ type AgentSession struct {
 	UserID int64
 	// InternalURL is the base URL of the replica holding the connection,
 	// which other replicas dial to reach the agent.
-	InternalURL   string
-	Connected     bool
+	InternalURL string
+	Connected   bool
+	// Stale is set on a connected session whose replica has not confirmed
+	// it for AgentStaleAfter: the replica most likely died without
+	// recording the disconnection.
+	Stale         bool
 	Since         time.Time
 	LastSeen      time.Time
 	DockerVersion string
 	Hostname      string
 	AgentVersion  string
 }
+
+// AgentStaleAfter is how long a connected session may go unconfirmed by
+// its replica (TouchAgentSessions) before it counts as stale.
+const AgentStaleAfter = 2 * time.Minute
 
 // UploadToken is a short-lived, single-use link of the TLS setup script.
 type UploadToken struct {
@@ -148,16 +156,17 @@ func (db *DB) AgentDisconnected(ctx context.Context, userID int64, since time.Ti
 	return tag.RowsAffected() == 1, nil
 }
 
-// AgentSession returns the student's latest agent session; ErrNotFound
+// AgentSession returns the latest session of the student's agent; ErrNotFound
 // when no agent ever connected.
 func (db *DB) AgentSession(ctx context.Context, userID int64) (*AgentSession, error) {
 	s := AgentSession{UserID: userID}
 	err := db.Pool.QueryRow(ctx, `
-		SELECT internal_url, connected, since, last_seen, docker_version, hostname, agent_version
-		FROM agent_sessions WHERE user_id = $1`, userID).
-		Scan(&s.InternalURL, &s.Connected, &s.Since, &s.LastSeen, &s.DockerVersion, &s.Hostname, &s.AgentVersion)
+		SELECT internal_url, connected, connected AND last_seen < now() - make_interval(secs => $2), since, last_seen,
+		       docker_version, hostname, agent_version
+		FROM agent_sessions WHERE user_id = $1`, userID, AgentStaleAfter.Seconds()).
+		Scan(&s.InternalURL, &s.Connected, &s.Stale, &s.Since, &s.LastSeen, &s.DockerVersion, &s.Hostname, &s.AgentVersion)
 	if err != nil {
-		return nil, fmt.Errorf("store: agent session of %d: %w", userID, mapErr(err))
+		return nil, fmt.Errorf("store: session of the agent of %d: %w", userID, mapErr(err))
 	}
 	return &s, nil
 }
@@ -168,9 +177,20 @@ func (db *DB) AgentSession(ctx context.Context, userID int64) (*AgentSession, er
 func (db *DB) ResetAgentSessions(ctx context.Context, internalURL string) (int64, error) {
 	tag, err := db.Pool.Exec(ctx, `UPDATE agent_sessions SET connected = false WHERE internal_url = $1 AND connected`, internalURL)
 	if err != nil {
-		return 0, fmt.Errorf("store: reset agent sessions of %s: %w", internalURL, mapErr(err))
+		return 0, fmt.Errorf("store: reset the sessions of agents on %s: %w", internalURL, mapErr(err))
 	}
 	return tag.RowsAffected(), nil
+}
+
+// TouchAgentSessions confirms that the replica at internalURL still holds
+// its connected sessions; each replica calls it well within
+// AgentStaleAfter.
+func (db *DB) TouchAgentSessions(ctx context.Context, internalURL string) error {
+	_, err := db.Pool.Exec(ctx, `UPDATE agent_sessions SET last_seen = now() WHERE internal_url = $1 AND connected`, internalURL)
+	if err != nil {
+		return fmt.Errorf("store: confirm the sessions of agents on %s: %w", internalURL, mapErr(err))
+	}
+	return nil
 }
 
 // UseAgentIfUnset switches the student's Docker target to the agent when

@@ -63,6 +63,20 @@ func TestAgentTokensAndSessions(t *testing.T) {
 	if err != nil || !s.Connected || s.InternalURL != "http://b" || s.DockerVersion != "28" {
 		t.Fatalf("session after out-of-order writes: %+v %v", s, err)
 	}
+	// A session its replica stops confirming turns stale; confirming it
+	// makes it fresh again.
+	if _, err := db.Pool.Exec(ctx, `UPDATE agent_sessions SET last_seen = now() - interval '3 minutes' WHERE user_id = $1`, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.AgentSession(ctx, u.ID); !s.Stale {
+		t.Error("a session unconfirmed for 3 minutes is not stale")
+	}
+	if err := db.TouchAgentSessions(ctx, "http://b"); err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := db.AgentSession(ctx, u.ID); s.Stale || !s.Connected {
+		t.Errorf("a confirmed session: %+v", s)
+	}
 	if n, err := db.ResetAgentSessions(ctx, "http://a"); err != nil || n != 0 {
 		t.Errorf("reset of another replica's rows: %d %v", n, err)
 	}
