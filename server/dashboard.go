@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/store"
@@ -192,7 +194,11 @@ func cellTip(ps PageState) string {
 // cohortSummaries loads and derives the progress of a cohort's students
 // (userID > 0: one student).
 func (s *Server) cohortSummaries(c echo.Context, co *store.Cohort, userID int64) ([]studentSummary, error) {
-	sps, err := s.db.CohortProgress(c.Request().Context(), co.ID, userID)
+	return s.summaries(c.Request().Context(), co, userID)
+}
+
+func (s *Server) summaries(ctx context.Context, co *store.Cohort, userID int64) ([]studentSummary, error) {
+	sps, err := s.db.CohortProgress(ctx, co.ID, userID)
 	if err != nil {
 		return nil, err
 	}
@@ -212,8 +218,20 @@ func (s *Server) dashboard(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	all, err := s.cohortSummaries(c, co, 0)
-	if err != nil {
+	// The matrix, the analytics and the regrades are independent: their
+	// queries run at once.
+	var (
+		all      []studentSummary
+		regrades []store.Regrade
+		stats    []store.CheckStats
+		hands    []store.RaisedHand
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { all, err = s.summaries(gctx, co, 0); return err })
+	g.Go(func() (err error) { regrades, err = s.db.RecentRegrades(gctx, co.ID, 5); return err })
+	g.Go(func() (err error) { stats, err = s.db.CohortCheckStats(gctx, co.ID, 1); return err })
+	g.Go(func() (err error) { hands, err = s.db.RaisedHands(gctx, co.ID, raiseHandStreak); return err })
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	f := dashFilter(c)
@@ -263,22 +281,10 @@ func (s *Server) dashboard(c echo.Context) error {
 	for _, pg := range s.checkablePages() {
 		p.Steps = append(p.Steps, web.Link{Title: pageLabel(s.course(), pg.ID) + ": " + pg.Title, URL: pg.ID})
 	}
-	regrades, err := s.db.RecentRegrades(ctx, co.ID, 5)
-	if err != nil {
-		return err
-	}
 	for _, r := range regrades {
 		p.Regrades = append(p.Regrades, s.regradeView(r))
 	}
-	stats, err := s.db.CohortCheckStats(ctx, co.ID, 1)
-	if err != nil {
-		return err
-	}
 	p.Hardest = s.hardest(stats, 3)
-	hands, err := s.db.RaisedHands(ctx, co.ID, raiseHandStreak)
-	if err != nil {
-		return err
-	}
 	p.HandCount = len(hands)
 	for i, h := range hands {
 		if i == 5 {
