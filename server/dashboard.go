@@ -32,6 +32,14 @@ func dashFilter(c echo.Context) web.DashFilter {
 	default:
 		f.Sort = "name"
 	}
+	switch v := c.QueryParam("progress"); v {
+	case "not-started", "in-progress", "finished":
+		f.Progress = v
+	}
+	switch v := c.QueryParam("active"); v {
+	case "recent", "idle":
+		f.Active = v
+	}
 	if f.Dir != "asc" && f.Dir != "desc" {
 		f.Dir = "asc"
 		if f.Sort != "name" {
@@ -56,14 +64,23 @@ func dashQuery(f web.DashFilter, page int) string {
 	if f.Help {
 		v.Set("help", "1")
 	}
+	if f.Progress != "" {
+		v.Set("progress", f.Progress)
+	}
+	if f.Active != "" {
+		v.Set("active", f.Active)
+	}
 	if page > 1 {
 		v.Set("page", strconv.Itoa(page))
 	}
 	return v.Encode()
 }
 
+// idleAfter is how long without a check or a quiz makes a student idle.
+const idleAfter = time.Hour
+
 // filterSort applies the matrix's filter and sort to the summaries.
-func filterSort(all []studentSummary, f web.DashFilter) []studentSummary {
+func filterSort(all []studentSummary, f web.DashFilter, now time.Time) []studentSummary {
 	q := strings.ToLower(f.Q)
 	out := make([]studentSummary, 0, len(all))
 	for _, st := range all {
@@ -71,6 +88,25 @@ func filterSort(all []studentSummary, f web.DashFilter) []studentSummary {
 			continue
 		}
 		if f.Help && !st.NeedsHelp {
+			continue
+		}
+		started, finished := !st.LastActive.IsZero(), st.Total > 0 && st.Done == st.Total
+		switch f.Progress {
+		case "not-started":
+			if started {
+				continue
+			}
+		case "in-progress":
+			if !started || finished {
+				continue
+			}
+		case "finished":
+			if !finished {
+				continue
+			}
+		}
+		recent := activeSince(st, now.Add(-idleAfter))
+		if f.Active == "recent" && !recent || f.Active == "idle" && (recent || !started) {
 			continue
 		}
 		out = append(out, st)
@@ -250,7 +286,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	if len(all) > 0 {
 		p.AvgComplete = sum / float64(len(all))
 	}
-	list := filterSort(all, f)
+	list := filterSort(all, f, s.now())
 	p.Shown = len(list)
 	p.PageCount = (len(list) + dashboardPageSize - 1) / dashboardPageSize
 	p.PageNumber, _ = strconv.Atoi(c.QueryParam("page"))

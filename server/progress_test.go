@@ -152,6 +152,19 @@ func TestProgressPagesAndDashboard(t *testing.T) {
 	if q := readBody(h.get(inst, base+"/dashboard?q=nobody-has-this-name")); !strings.Contains(q, "No students match") {
 		t.Error("the name filter does not filter")
 	}
+	rowA, rowEvil := fmt.Sprintf(`id="student-%d"`, w.StudentA.ID), fmt.Sprintf(`id="student-%d"`, evil.ID)
+	for query, want := range map[string][2]bool{
+		"progress=not-started": {false, true},
+		"progress=in-progress": {true, false},
+		"progress=finished":    {false, false},
+		"active=recent":        {true, false},
+		"active=idle":          {false, false},
+	} {
+		got := readBody(h.get(inst, base+"/dashboard?"+query))
+		if strings.Contains(got, rowA) != want[0] || strings.Contains(got, rowEvil) != want[1] {
+			t.Errorf("?%s: student A shown %v, the other %v; want %v", query, strings.Contains(got, rowA), strings.Contains(got, rowEvil), want)
+		}
+	}
 
 	detail := readBody(h.get(inst, fmt.Sprintf("%s/students/%d", base, w.StudentA.ID)))
 	if !strings.Contains(detail, "labelled workshop.lab=django-app") || !strings.Contains(detail, "4 of 5") {

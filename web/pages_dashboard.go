@@ -107,10 +107,12 @@ type DashColumn struct {
 
 // DashFilter is the matrix's sort and filter, from the query string.
 type DashFilter struct {
-	Q    string
-	Sort string // name, completion, activity
-	Dir  string // asc, desc
-	Help bool   // only students who need help
+	Q        string
+	Sort     string // name, completion, activity
+	Dir      string // asc, desc
+	Help     bool   // only students who need help
+	Progress string // not-started, in-progress, finished, or empty for all
+	Active   string // recent (in the last hour), idle (started, quiet for an hour), or empty
 }
 
 // DashRow is one student in the matrix.
