@@ -92,10 +92,10 @@ func checkUserNetwork(ctx context.Context, env *Env) Result {
 				"Connect the app: docker network connect "+appless+" <container_id> (or run it with --network "+appless+").", ev...)
 		case appOnDefault && len(members["bridge"]) >= 2:
 			return result(StatusFail, KindDefaultBridge, "The app and another container share only the default bridge network.",
-				"On the default bridge containers cannot find each other by name. Create a network and use it: docker network create labnet, then docker run --network labnet ... for both.", ev...)
+				"On the default bridge containers cannot find each other by name. Create a network and attach both: docker network create workshop-net, run the app with --network workshop-net, then docker network connect workshop-net <container_id> for the other one.", ev...)
 		}
 		return result(StatusFail, KindNoUserNetwork, "No user-defined network with the app on it.",
-			"docker network create labnet, then run the app and a second container with --network labnet (or use the lab's compose.yaml: docker compose up -d).", ev...)
+			"docker network create workshop-net, then run the app and a second container with --network workshop-net (or start the lab's compose.yaml, which uses the network labnet: docker compose up --build -d).", ev...)
 	})
 }
 
@@ -112,7 +112,7 @@ func stageImages(apps []appImage) (multi, single []appImage) {
 	return multi, single
 }
 
-const multiBuildHint = "In django-app: docker build -f Dockerfile.multistage -t django-app:slim ."
+const multiBuildHint = "In django-app: docker build -f Dockerfile.multistage -t django-app:multi ."
 
 func checkMultiStageSmaller(ctx context.Context, env *Env) Result {
 	return dockerOr(ctx, env, func(d *dockerCache) Result {
@@ -159,7 +159,7 @@ func checkMultiStageRuns(ctx context.Context, env *Env) Result {
 				return result(StatusFail, KindNoMultiStage, "No multi-stage image of the app yet.", multiBuildHint)
 			}
 			return result(StatusFail, KindNoContainer, "No container of the multi-stage image yet.",
-				"Run it: docker run -d -p 8000:8000 django-app:slim (stop the single-stage one first).", imageEvidence(multi)...)
+				"Run it next to your web container, on host port 8001: docker run -d --name web-multi -p 8001:8000 -e DJANGO_ALLOWED_HOSTS=<host_ip>,localhost django-app:multi", imageEvidence(multi)...)
 		}
 		c := cs[0]
 		ci, _ := d.containerInspect(ctx, c.ID)
@@ -225,13 +225,13 @@ func checkEntrypointAndCmd(ctx context.Context, env *Env) Result {
 		switch kind {
 		case KindCmdOnly:
 			return result(StatusFail, KindCmdOnly, "The app's images have a CMD but no ENTRYPOINT.",
-				`Split the command: ENTRYPOINT ["python3", "manage.py"] and CMD ["runserver", "0.0.0.0:8000"], rebuild, then try docker run django-app check: the argument replaces only CMD.`, ev...)
+				`Build an image FROM django-app that splits the command: ENTRYPOINT ["python", "manage.py"] and CMD ["runserver", "0.0.0.0:8000"] in Dockerfile.entrypoint, then docker build -f Dockerfile.entrypoint -t django-app:entrypoint . and try docker run --rm django-app:entrypoint check: the argument replaces only CMD.`, ev...)
 		case KindEntrypointOnly:
 			return result(StatusFail, KindEntrypointOnly, "The app's images have an ENTRYPOINT but no default CMD.",
 				`Add default arguments: CMD ["runserver", "0.0.0.0:8000"], so docker run with no arguments still starts the app.`, ev...)
 		}
 		return result(StatusFail, KindNoEntrypointOrCmd, "The app's images have neither ENTRYPOINT nor CMD.",
-			`Add ENTRYPOINT ["python3", "manage.py"] and CMD ["runserver", "0.0.0.0:8000"] to the Dockerfile and rebuild.`, ev...)
+			`Build an image FROM django-app with ENTRYPOINT ["python", "manage.py"] and CMD ["runserver", "0.0.0.0:8000"]: docker build -f Dockerfile.entrypoint -t django-app:entrypoint .`, ev...)
 	})
 }
 

@@ -101,7 +101,7 @@ func checkInteractive(ctx context.Context, env *Env) Result {
 		cs := d.appContainers(apps)
 		if len(cs) == 0 {
 			return result(StatusFail, KindNoContainer, "No container of the app yet.",
-				"Run it interactively: docker run -it django-app (Ctrl+C stops it)")
+				"Run it with a terminal attached and leave it running: docker run -it --name web-it django-app, then press Ctrl-P Ctrl-Q.")
 		}
 		var ev []string
 		best := ""
@@ -129,7 +129,7 @@ func checkInteractive(ctx context.Context, env *Env) Result {
 				"Use both flags together: docker run -it django-app", ev...)
 		}
 		return result(StatusFail, KindNotInteractive, "The app's containers were run without -it.",
-			"Run it interactively to see its output and stop it with Ctrl+C: docker run -it django-app", ev...)
+			"Run it with a terminal attached: docker run -it --name web-it django-app (Ctrl-P Ctrl-Q leaves it running; Ctrl-C stops it).", ev...)
 	})
 }
 
@@ -145,7 +145,7 @@ func checkOldContainerRemoved(ctx context.Context, env *Env) Result {
 		for _, c := range cs {
 			running := c.State == container.StateRunning || c.State == container.StateRestarting || c.State == container.StatePaused
 			switch {
-			case running && newest != "" && c.ImageID != newest:
+			case running && d.superseded(ctx, c, apps):
 				old = append(old, c)
 			case !running:
 				exited = append(exited, c)
@@ -177,6 +177,45 @@ func checkOldContainerRemoved(ctx context.Context, env *Env) Result {
 		}
 		return result(StatusPass, "", "Only the newest build of the app runs; nothing old is left.", "", ev...)
 	})
+}
+
+// superseded reports whether a container runs an older build of the app:
+// a newer image of the same kind (single-stage or multi-stage, as the
+// course's topics build both side by side) that is not merely built FROM
+// the container's image. The entrypoint topic's django-app:entrypoint only
+// changes how django-app starts (it has django-app's layers), so it does
+// not make the containers of django-app old; a rebuild after a change to
+// the app's files has other layers and does.
+func (d *dockerCache) superseded(ctx context.Context, c container.Summary, apps []appImage) bool {
+	multi := c.Labels[labelBuild] == buildMulti
+	for _, a := range apps { // newest first
+		if (a.Labels[labelBuild] == buildMulti) != multi {
+			continue
+		}
+		if a.ID == c.ImageID {
+			return false
+		}
+		newer, err1 := d.imageInspect(ctx, a.ID)
+		mine, err2 := d.imageInspect(ctx, c.ImageID)
+		if err1 != nil || err2 != nil || newer.RootFS.Type == "" || mine.RootFS.Type == "" {
+			return true
+		}
+		return !hasPrefix(newer.RootFS.Layers, mine.RootFS.Layers)
+	}
+	return false
+}
+
+// hasPrefix reports whether layers starts with base.
+func hasPrefix(layers, base []string) bool {
+	if len(base) == 0 || len(base) > len(layers) {
+		return false
+	}
+	for i := range base {
+		if layers[i] != base[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // claimsPort8000 reports whether a container publishes, or asked to

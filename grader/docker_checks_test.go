@@ -1,6 +1,8 @@
 package grader
 
 import (
+	"net"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -68,8 +70,10 @@ func TestImageChecks(t *testing.T) {
 // appLab builds an older and a newer image of the app in one lab.
 func appLab(t *testing.T) (l *lab, oldImg, newImg string) {
 	l = newLab(t)
-	oldImg = l.build(imageSpec{tag: "django-app-" + l.id + ":v1", suffix: "v1", lines: []string{appLabels, appCmd}})
-	newImg = l.build(imageSpec{tag: "django-app-" + l.id + ":v2", suffix: "v2", lines: []string{appLabels, appCmd}})
+	// A rebuild after a change to the app's files: each carries a file of
+	// its own, so their layers differ.
+	oldImg = l.build(imageSpec{tag: "django-app-" + l.id + ":v1", suffix: "v1", pad: 1, lines: []string{appLabels, appCmd}})
+	newImg = l.build(imageSpec{tag: "django-app-" + l.id + ":v2", suffix: "v2", pad: 1, lines: []string{appLabels, appCmd}})
 	return l, oldImg, newImg
 }
 
@@ -124,6 +128,18 @@ func TestContainerChecks(t *testing.T) {
 	})
 }
 
+// freeHostPort is a host port nothing listens on right now (a fixed one
+// may belong to another program on a shared machine).
+func freeHostPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
 func TestPortPublished(t *testing.T) {
 	l, _, img := appLab(t)
 	l.holdPort8000()
@@ -138,9 +154,9 @@ func TestPortPublished(t *testing.T) {
 		{"no -p", runSpec{}, StatusFail, KindNotPublished, "-p 8000:8000"},
 		{"-p 8000", runSpec{ports: []string{"8000"}}, StatusFail, KindRandomHostPort, "-p 8000:8000"},
 		{"loopback", runSpec{ports: []string{"127.0.0.1:8000:8000"}}, StatusFail, KindBoundToLoopback, "without 127.0.0.1"},
-		{"wrong host port", runSpec{ports: []string{"18080:8000"}}, StatusFail, KindWrongHostPort, "-p 8000:8000"},
+		{"wrong host port", runSpec{ports: []string{freeHostPort(t) + ":8000"}}, StatusFail, KindWrongHostPort, "-p 8000:8000"},
 		{"wrong container port", runSpec{ports: []string{"8000:80"}}, StatusFail, KindWrongContainerPort, "listens on 8000"},
-		{"exited", runSpec{env: []string{"LAB_MODE=crash"}, ports: []string{"8000:8000"}}, StatusFail, KindContainerExited, "docker run -d -p 8000:8000"},
+		{"exited", runSpec{env: []string{"LAB_MODE=crash"}, ports: []string{"8000:8000"}}, StatusFail, KindContainerExited, "docker run -d --name web -p 8000:8000"},
 		{"restarting", runSpec{env: []string{"LAB_MODE=crash"}, restart: "always"}, StatusFail, KindRestarting, "docker logs"},
 		{"right", runSpec{ports: []string{"8000:8000"}}, StatusPass, "", ""},
 	}

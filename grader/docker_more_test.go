@@ -142,7 +142,7 @@ func TestMultiStage(t *testing.T) {
 		t.Errorf("summary %q", r.Summary)
 	}
 
-	expect(t, check("multi-stage-container-runs"), StatusFail, KindNoContainer, "docker run -d -p 8000:8000 django-app:slim")
+	expect(t, check("multi-stage-container-runs"), StatusFail, KindNoContainer, "--name web-multi -p 8001:8000")
 	// The guide's broken build: the runtime stage lacks the installed packages.
 	broken := l.build(imageSpec{tag: "django-app-" + l.id + ":broken", multi: true, suffix: "broken", lines: []string{multiLabels, `ENV LAB_MODE=crash`, appCmd}})
 	bad, _ := l.run(runSpec{image: broken})

@@ -29,7 +29,7 @@ func init() {
 
 const appPortTCP = nat.Port("8000/tcp")
 
-const runHint = "docker run -d -p 8000:8000 --name django-app django-app"
+const runHint = "docker run -d --name web -p 8000:8000 django-app"
 
 // allInterfaces reports a bind address that accepts connections from
 // outside the host.

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -137,6 +136,9 @@ func engine(t *testing.T) *client.Client {
 		_, err = cli.Ping(ctx)
 	}
 	testenv.Require(t, "docker", err)
+	// A test that sees the whole engine (the course's end-to-end test)
+	// must not find this test's objects in its way.
+	testenv.ShareDockerEngine(t)
 	t.Cleanup(func() { cli.Close() })
 	return cli
 }
@@ -386,16 +388,9 @@ func expect(t *testing.T, r Result, status Status, kind, hintHas string) {
 // other container holds it.
 func (l *lab) holdPort8000() {
 	l.t.Helper()
-	f, err := os.OpenFile(filepath.Join(os.TempDir(), "workshop-docker-port-8000.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		l.t.Fatal(err)
-	}
-	// Registered before the lab's own cleanup runs (cleanups run last in,
-	// first out), so the lock outlives the test's containers.
-	l.t.Cleanup(func() { f.Close() })
+	testenv.LockHostPort(l.t, 8000)
+	// Registered after the lock (cleanups run last in, first out), so the
+	// lock outlives the test's containers.
 	l.t.Cleanup(l.cleanup)
 	deadline := time.Now().Add(90 * time.Second)
 	for {

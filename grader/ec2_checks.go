@@ -87,9 +87,9 @@ func (c SecurityGroupAllowsPort) Run(ctx context.Context, env *Env) Result {
 		v := judgePort(s, appPort, server)
 		r.Status, r.Kind = v.Status, v.Kind
 		addRule := "In the EC2 console: Instances → your instance → Security tab → the security group → Edit inbound rules → " +
-			"Add rule: Type “Custom TCP”, Port range 8000, Source “Anywhere-IPv4” (0.0.0.0/0)"
+			"Add rule: Type “Custom TCP”, Port range 8000, Source “My IP” (for your browser)"
 		if len(server) > 0 {
-			addRule += " or the course server's address " + prefixList(server)
+			addRule += ", and a second one with Source “Custom” and the course server's address " + cidrList(server)
 		}
 		addRule += ", then Save rules."
 		switch v.Kind {
@@ -105,8 +105,8 @@ func (c SecurityGroupAllowsPort) Run(ctx context.Context, env *Env) Result {
 			r.Evidence = append(r.Evidence, ruleLines("rule: ", v.Matching, 5)...)
 			r.Evidence = append(r.Evidence, "course server address not covered: "+prefixList(v.Missing))
 			r.Hint = fmt.Sprintf("The rule's source (for example “My IP”) lets only that address in; the grader connects from %s. "+
-				"Edit the inbound rule for port 8000 and set the source to 0.0.0.0/0 (anyone may open the app), "+
-				"or add a second rule for port 8000 with source %s.", prefixList(v.Missing), prefixList(v.Missing))
+				"Keep your rule and add a second inbound rule: Custom TCP, port 8000, source %s. "+
+				"(A source of 0.0.0.0/0 would let the grader in too, but also the whole internet.)", prefixList(v.Missing), cidrList(v.Missing))
 		case KindSourceUnverifiable:
 			r.Summary = "Port 8000 is open to a prefix list or another security group, which the grader cannot verify."
 			r.Evidence = append(r.Evidence, ruleLines("rule: ", v.Matching, 5)...)
@@ -160,6 +160,15 @@ func prefixList(ps []netip.Prefix) string {
 		} else {
 			out = append(out, p.String())
 		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// cidrList prints prefixes as a source field takes them: “a/32, b/32”.
+func cidrList(ps []netip.Prefix) string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.String())
 	}
 	return strings.Join(out, ", ")
 }

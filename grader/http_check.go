@@ -120,7 +120,7 @@ func checkAppAnswers(ctx context.Context, env *Env) Result {
 	case resp.StatusCode == http.StatusBadRequest:
 		host := req.URL.Hostname()
 		return result(StatusFail, KindDisallowed, "The app answers 400 Bad Request: Django refuses the host name "+host+" (ALLOWED_HOSTS).",
-			"Run the container with the address allowed: docker run -d -p 8000:8000 -e DJANGO_ALLOWED_HOSTS="+host+" django-app (or -e DJANGO_ALLOWED_HOSTS=<host_ip>).", ev...)
+			"Replace the container with one that allows the address: docker rm -f web, then docker run -d --name web -p 8000:8000 -e DJANGO_ALLOWED_HOSTS="+host+",localhost django-app", ev...)
 	case resp.StatusCode >= 500:
 		return result(StatusFail, KindServerError, "The app answers with a server error ("+resp.Status+").",
 			"Read the container's log (docker logs <container_id>) for the Python traceback.", ev...)
