@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -98,13 +99,8 @@ func (s *Server) initLive(o LiveOptions) error {
 	s.liveOpts = o
 	s.live = newHub()
 	s.shuttingDown = make(chan struct{})
-	var once bool
-	s.echo.Server.RegisterOnShutdown(func() {
-		if !once {
-			once = true
-			close(s.shuttingDown)
-		}
-	})
+	var once sync.Once
+	s.echo.Server.RegisterOnShutdown(func() { once.Do(func() { close(s.shuttingDown) }) })
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &regradeWorker{s: s})
 	client, err := river.NewClient(riverpgxv5.New(s.db.Pool), &river.Config{
