@@ -103,6 +103,11 @@ func TestContainerChecks(t *testing.T) {
 		expect(t, l.check(l.grader(Options{}), tg, "old-container-removed"), StatusWarn, KindExitedLeftovers, "docker rm")
 		l.remove(old)
 		expect(t, l.check(l.grader(Options{}), tg, "old-container-removed"), StatusPass, "", "")
+		// An image built FROM the app's image that only changes how it
+		// starts (the entrypoint topic's) is not a newer build of the app.
+		l.build(imageSpec{from: newImg, tag: "django-app-" + l.id + ":entrypoint", suffix: "entrypoint",
+			lines: []string{`ENTRYPOINT ["/app", "manage.py"]`, `CMD ["runserver", "0.0.0.0:8000"]`}})
+		expect(t, l.check(l.grader(Options{}), tg, "old-container-removed"), StatusPass, "", "")
 		l.remove(cur)
 	})
 	t.Run("port 8000 owners", func(t *testing.T) {

@@ -199,13 +199,16 @@ type imageSpec struct {
 	pad    int // bytes of filler, to make a "single-stage" image bigger
 	multi  bool
 	suffix string // makes otherwise equal images differ
+	from   string // builds FROM this image instead, adding only lines
 }
 
 // build builds an image FROM scratch with the fake app at /app.
 func (l *lab) build(s imageSpec) string {
 	l.t.Helper()
 	var df strings.Builder
-	if s.multi {
+	if s.from != "" {
+		df.WriteString("FROM " + s.from + "\n")
+	} else if s.multi {
 		df.WriteString("FROM scratch AS builder\nCOPY app /app\nCOPY pad /pad\nFROM scratch\nCOPY --from=builder /app /app\n")
 	} else {
 		df.WriteString("FROM scratch\nCOPY app /app\n")
