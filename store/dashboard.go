@@ -47,6 +47,56 @@ type StudentProgress struct {
 	Quizzes    map[string]QuizScore
 }
 
+// The dashboard's statements (the benchmark explains them by name). $1 is
+// the cohort (an array of cohorts for the first three); $2 a user id (0:
+// every student), the number of diagnoses or the streak.
+const (
+	sqlStudents = `SELECT cohort_id, user_id, joined_at FROM cohort_members
+		WHERE cohort_id = ANY($1) AND role = 'student' AND ($2 = 0 OR user_id = $2)`
+	sqlCohortStudents = `
+			SELECT u.id, u.email, u.name, u.role, u.preferred_variant, u.created_at, s.cohort_id, s.joined_at
+			FROM (` + sqlStudents + `) s JOIN users u ON u.id = s.user_id
+			ORDER BY s.cohort_id, u.name, u.id`
+	sqlCohortChecks = `
+			SELECT p.user_id, p.step_id, p.check_id, p.attempts, p.failures, p.first_at, p.first_pass_at, p.last_run_id,
+			       p.last_status, p.last_kind, p.last_summary, p.last_at, p.fail_streak, p.kind_streak
+			FROM check_progress p
+			WHERE p.user_id IN (SELECT user_id FROM (` + sqlStudents + `) s)`
+	sqlCohortQuizzes = `
+			SELECT q.user_id, q.quiz_id, max(q.score), (array_agg(q.score ORDER BY q.created_at DESC))[1], count(*), max(q.created_at)
+			FROM quiz_attempts q
+			WHERE q.user_id IN (SELECT user_id FROM (` + sqlStudents + `) s)
+			GROUP BY q.user_id, q.quiz_id`
+	sqlCheckStats = `
+		WITH s AS (SELECT user_id FROM cohort_members WHERE cohort_id = $1 AND role = 'student')
+		SELECT p.step_id, p.check_id, count(*),
+		       count(*) FILTER (WHERE p.last_status = 'pass'),
+		       count(*) FILTER (WHERE p.first_pass_at IS NOT NULL),
+		       count(*) FILTER (WHERE p.last_status <> 'pass' AND p.fail_streak >= 2),
+		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.first_pass_at - p.first_at))
+		           FILTER (WHERE p.first_pass_at IS NOT NULL)
+		FROM check_progress p JOIN s ON s.user_id = p.user_id
+		GROUP BY p.step_id, p.check_id
+		ORDER BY p.step_id, p.check_id`
+	sqlFailureKinds = `
+		WITH s AS (SELECT user_id FROM cohort_members WHERE cohort_id = $1 AND role = 'student'),
+		k AS (
+			SELECT k.step_id, k.check_id, k.kind, sum(k.runs) AS runs, count(*) AS students
+			FROM check_failure_kinds k JOIN s ON s.user_id = k.user_id
+			GROUP BY k.step_id, k.check_id, k.kind),
+		ranked AS (
+			SELECT *, row_number() OVER (PARTITION BY step_id, check_id ORDER BY runs DESC, kind) AS n FROM k)
+		SELECT step_id, check_id, kind, runs, students FROM ranked WHERE n <= $2
+		ORDER BY step_id, check_id, n`
+	sqlRaisedHands = `
+		SELECT u.id, u.name, u.email, p.step_id, p.check_id, p.last_kind, p.kind_streak, p.last_summary, p.last_at
+		FROM cohort_members m
+		JOIN check_progress p ON p.user_id = m.user_id
+		JOIN users u ON u.id = m.user_id
+		WHERE m.cohort_id = $1 AND m.role = 'student' AND p.last_status <> 'pass' AND p.kind_streak >= $2
+		ORDER BY p.kind_streak DESC, p.last_at DESC, u.id`
+)
+
 // CohortProgress returns the students of a cohort with their progress, in
 // three queries whatever the cohort's size. userID > 0 limits it to one
 // student (the live row of the matrix).
@@ -61,8 +111,6 @@ func (db *DB) CohortsProgress(ctx context.Context, cohortIDs []int64) ([]Student
 }
 
 func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int64) ([]StudentProgress, error) {
-	const students = `SELECT cohort_id, user_id, joined_at FROM cohort_members
-		WHERE cohort_id = ANY($1) AND role = 'student' AND ($2 = 0 OR user_id = $2)`
 	// The three queries are independent: they run at once on three of the
 	// pool's connections.
 	var (
@@ -72,10 +120,7 @@ func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		rows, err := db.Pool.Query(gctx, `
-			SELECT u.id, u.email, u.name, u.role, u.preferred_variant, u.created_at, s.cohort_id, s.joined_at
-			FROM (`+students+`) s JOIN users u ON u.id = s.user_id
-			ORDER BY s.cohort_id, u.name, u.id`, cohortIDs, userID)
+		rows, err := db.Pool.Query(gctx, sqlCohortStudents, cohortIDs, userID)
 		if err != nil {
 			return err
 		}
@@ -87,11 +132,7 @@ func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int
 		return err
 	})
 	g.Go(func() error {
-		rows, err := db.Pool.Query(gctx, `
-			SELECT p.user_id, p.step_id, p.check_id, p.attempts, p.failures, p.first_at, p.first_pass_at, p.last_run_id,
-			       p.last_status, p.last_kind, p.last_summary, p.last_at, p.fail_streak, p.kind_streak
-			FROM check_progress p
-			WHERE p.user_id IN (SELECT user_id FROM (`+students+`) s)`, cohortIDs, userID)
+		rows, err := db.Pool.Query(gctx, sqlCohortChecks, cohortIDs, userID)
 		if err != nil {
 			return err
 		}
@@ -104,11 +145,7 @@ func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int
 		return err
 	})
 	g.Go(func() error {
-		rows, err := db.Pool.Query(gctx, `
-			SELECT q.user_id, q.quiz_id, max(q.score), (array_agg(q.score ORDER BY q.created_at DESC))[1], count(*), max(q.created_at)
-			FROM quiz_attempts q
-			WHERE q.user_id IN (SELECT user_id FROM (`+students+`) s)
-			GROUP BY q.user_id, q.quiz_id`, cohortIDs, userID)
+		rows, err := db.Pool.Query(gctx, sqlCohortQuizzes, cohortIDs, userID)
 		if err != nil {
 			return err
 		}
@@ -193,17 +230,7 @@ type RaisedHand struct {
 // CohortCheckStats returns, per step and check, how the cohort's students
 // fare: aggregates in SQL over the per-check summaries.
 func (db *DB) CohortCheckStats(ctx context.Context, cohortID int64, topKinds int) ([]CheckStats, error) {
-	rows, err := db.Pool.Query(ctx, `
-		WITH s AS (SELECT user_id FROM cohort_members WHERE cohort_id = $1 AND role = 'student')
-		SELECT p.step_id, p.check_id, count(*),
-		       count(*) FILTER (WHERE p.last_status = 'pass'),
-		       count(*) FILTER (WHERE p.first_pass_at IS NOT NULL),
-		       count(*) FILTER (WHERE p.last_status <> 'pass' AND p.fail_streak >= 2),
-		       percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM p.first_pass_at - p.first_at))
-		           FILTER (WHERE p.first_pass_at IS NOT NULL)
-		FROM check_progress p JOIN s ON s.user_id = p.user_id
-		GROUP BY p.step_id, p.check_id
-		ORDER BY p.step_id, p.check_id`, cohortID)
+	rows, err := db.Pool.Query(ctx, sqlCheckStats, cohortID)
 	if err != nil {
 		return nil, fmt.Errorf("store: check stats: %w", err)
 	}
@@ -227,16 +254,7 @@ func (db *DB) CohortCheckStats(ctx context.Context, cohortID int64, topKinds int
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: check stats: %w", err)
 	}
-	rows, err = db.Pool.Query(ctx, `
-		WITH s AS (SELECT user_id FROM cohort_members WHERE cohort_id = $1 AND role = 'student'),
-		k AS (
-			SELECT k.step_id, k.check_id, k.kind, sum(k.runs) AS runs, count(*) AS students
-			FROM check_failure_kinds k JOIN s ON s.user_id = k.user_id
-			GROUP BY k.step_id, k.check_id, k.kind),
-		ranked AS (
-			SELECT *, row_number() OVER (PARTITION BY step_id, check_id ORDER BY runs DESC, kind) AS n FROM k)
-		SELECT step_id, check_id, kind, runs, students FROM ranked WHERE n <= $2
-		ORDER BY step_id, check_id, n`, cohortID, topKinds)
+	rows, err = db.Pool.Query(ctx, sqlFailureKinds, cohortID, topKinds)
 	if err != nil {
 		return nil, fmt.Errorf("store: check stats: kinds: %w", err)
 	}
@@ -260,13 +278,7 @@ func (db *DB) CohortCheckStats(ctx context.Context, cohortID int64, topKinds int
 // RaisedHands returns the cohort's students whose last minStreak runs or
 // more of one check failed with the same diagnosis, longest streak first.
 func (db *DB) RaisedHands(ctx context.Context, cohortID int64, minStreak int) ([]RaisedHand, error) {
-	rows, err := db.Pool.Query(ctx, `
-		SELECT u.id, u.name, u.email, p.step_id, p.check_id, p.last_kind, p.kind_streak, p.last_summary, p.last_at
-		FROM cohort_members m
-		JOIN check_progress p ON p.user_id = m.user_id
-		JOIN users u ON u.id = m.user_id
-		WHERE m.cohort_id = $1 AND m.role = 'student' AND p.last_status <> 'pass' AND p.kind_streak >= $2
-		ORDER BY p.kind_streak DESC, p.last_at DESC, u.id`, cohortID, minStreak)
+	rows, err := db.Pool.Query(ctx, sqlRaisedHands, cohortID, minStreak)
 	if err != nil {
 		return nil, fmt.Errorf("store: raised hands: %w", err)
 	}
