@@ -148,6 +148,8 @@ func TestCourseEndToEnd(t *testing.T) {
 	if len(ids) != 1 || !strings.HasPrefix(oldContainer, ids[0]) {
 		t.Fatalf("docker ps does not show the old container %s on port 8000:\n%s", oldContainer, ps)
 	}
+	yesterdayImage, err := docker("inspect", "--format", "{{.Image}}", oldContainer)
+	must(t, err)
 	short := ids[0][:4] // "the first three or four characters are enough"
 	s.shows(s.run("docker stop <container_id>", "<container_id>", short), short)
 	s.shows(s.run("docker rm <container_id>", "<container_id>", short), short)
@@ -331,6 +333,18 @@ docker exec probe python -c "import urllib.request; print(urllib.request.urlopen
 			c.report(fmt.Sprintf("(at the end) %s %s %s", p.Kind, p.Variant, p.ID), p.Checks)
 		}
 	}
+
+	// The near miss of the stop-old-container page, now that a newer
+	// build exists: yesterday's build running again is diagnosed.
+	again, err := docker("run", "-d", yesterdayImage)
+	must(t, err)
+	rs := c.g.RunStep(context.Background(), "", c.target, []string{"old-container-removed"})
+	t.Logf("near miss, yesterday's build running: %s %s: %s (hint: %s)", rs[0].Status, rs[0].Kind, rs[0].Summary, rs[0].Hint)
+	if rs[0].Status != grader.StatusFail || rs[0].Kind != grader.KindOldContainerRunning {
+		t.Errorf("yesterday's build running: got %s/%s, want fail/%s", rs[0].Status, rs[0].Kind, grader.KindOldContainerRunning)
+	}
+	_, err = docker("rm", "-f", again)
+	must(t, err)
 
 	// The networking topic's clean-up, as written: the network goes, the
 	// app stays reachable.
