@@ -102,6 +102,10 @@ func buildImage(t *testing.T, cli *client.Client, dir, dockerfile string, extra 
 	resp, err := cli.ImageBuild(ctx, buildContext(t, dir, extra), build.ImageBuildOptions{
 		Tags: []string{tag}, Dockerfile: dockerfile, Remove: true, ForceRemove: true,
 		Version: build.BuilderV1, // the API's builder; BuildKit needs a session
+		// Without the cache every stage image in this build's log is its
+		// own, so the clean-up below never removes a layer that another
+		// test's build (in another package, at the same time) still uses.
+		NoCache: true,
 	})
 	if err != nil {
 		t.Fatalf("build %s: %v", dockerfile, err)
