@@ -51,16 +51,8 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "workshop admin: unknown command %q\n\n%s", sub, adminUsage)
 		return 2
 	}
-	if err := parseConfig(fs, &cfg, args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "workshop: %v\n", err)
-		return 2
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "workshop: %v\n", err)
-		return 2
+	if code, ok := loadConfig(fs, &cfg, args[1:], stderr); !ok {
+		return code
 	}
 	if *role != store.RoleAdmin && *role != store.RoleInstructor {
 		fmt.Fprintln(stderr, "workshop: --role must be admin or instructor")

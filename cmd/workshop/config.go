@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -249,4 +250,22 @@ func (c *Config) logger() *slog.Logger {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}
+
+// loadConfig parses a command's flags and environment into cfg and
+// validates it. When it returns ok false the command exits with code: 0
+// after -h, 2 with one line naming what is wrong.
+func loadConfig(fs *flag.FlagSet, cfg *Config, args []string, stderr io.Writer) (code int, ok bool) {
+	if err := parseConfig(fs, cfg, args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		fmt.Fprintf(stderr, "workshop: %v\n", err)
+		return 2, false
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintf(stderr, "workshop: %v\n", err)
+		return 2, false
+	}
+	return 0, true
 }

@@ -32,16 +32,8 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 	var cfg Config
 	bindConfig(fs, &cfg)
 	students := fs.Int("students", 40, "how many students the demo cohort gets")
-	if err := parseConfig(fs, &cfg, args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
-		}
-		fmt.Fprintf(stderr, "workshop: %v\n", err)
-		return 2
-	}
-	if err := cfg.Validate(); err != nil {
-		fmt.Fprintf(stderr, "workshop: %v\n", err)
-		return 2
+	if code, ok := loadConfig(fs, &cfg, args, stderr); !ok {
+		return code
 	}
 	if *students < 1 || *students > 5000 {
 		fmt.Fprintln(stderr, "workshop: --students must be between 1 and 5000")
