@@ -34,7 +34,10 @@ cat >"$root/usr/local/bin/pip" <<'PIP'
 #!/bin/sh
 # Offline pip: installs the wheelhouse's packages; honours --prefix.
 set -e
-[ "$1" = "install" ] || { echo "pip (offline stand-in): only 'install' is supported" >&2; exit 1; }
+if [ "$1" = "list" ]; then
+  exec python3 -c 'import importlib.metadata as m; print("Package    Version"); [print(d.metadata["Name"], d.version) for d in sorted(m.distributions(), key=lambda d: d.metadata["Name"].lower())]'
+fi
+[ "$1" = "install" ] || { echo "pip (offline stand-in): only 'install' and 'list' are supported" >&2; exit 1; }
 shift
 prefix=/usr/local
 cache=yes
