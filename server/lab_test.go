@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/coursekit/workshop/content"
+	"github.com/coursekit/workshop/internal/testenv"
 )
 
 var (
@@ -47,7 +48,7 @@ func labForTests(t testing.TB) LabOptions {
 
 func TestLabClonesOverHTTP(t *testing.T) {
 	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
+		testenv.Require(t, "git", err)
 	}
 	h := newHarness(t)
 	dst := filepath.Join(t.TempDir(), "lab")
