@@ -29,22 +29,14 @@ import (
 // dockerClient connects to the test engine, or skips (fails under CI).
 func dockerClient(t *testing.T) *client.Client {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = cli.Ping(ctx)
-	}
-	testenv.Require(t, "docker", err)
 	// Waits while the course's end-to-end test has the engine to itself:
 	// this test's lab images would otherwise show up in its checks.
-	testenv.ShareDockerEngine(t)
+	cli := testenv.Docker(t)
 	for _, base := range []string{"python:3.13-slim", "python:3.13"} {
 		if _, err := cli.ImageInspect(context.Background(), base); err != nil {
 			testenv.Require(t, "docker", fmt.Errorf("base image %s missing (run .ci/django-base.sh): %w", base, err))
 		}
 	}
-	t.Cleanup(func() { cli.Close() })
 	return cli
 }
 

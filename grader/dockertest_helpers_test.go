@@ -129,18 +129,7 @@ func fakeApp(t *testing.T) []byte {
 // engine connects to the local Docker engine, or skips (fails under CI).
 func engine(t *testing.T) *client.Client {
 	t.Helper()
-	cli, err := client.NewClientWithOpts(client.FromEnv, client.WithAPIVersionNegotiation())
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_, err = cli.Ping(ctx)
-	}
-	testenv.Require(t, "docker", err)
-	// A test that sees the whole engine (the course's end-to-end test)
-	// must not find this test's objects in its way.
-	testenv.ShareDockerEngine(t)
-	t.Cleanup(func() { cli.Close() })
-	return cli
+	return testenv.Docker(t)
 }
 
 // lab is one test's private corner of the shared engine: everything it
