@@ -13,9 +13,9 @@ import (
 	"github.com/coursekit/workshop/internal/testenv"
 )
 
-// browser starts headless Chromium for one test; it skips locally and
+// browser starts headless Chromium for one test (with extra options); it skips locally and
 // fails under CI when Chromium is missing.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("CHROMIUM")
 	if path == "" {
@@ -40,6 +40,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("no-first-run", true),
 		chromedp.UserDataDir(t.TempDir()),
 	)
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(actx)
 	t.Cleanup(func() { cancel(); cancelAlloc() })
