@@ -23,7 +23,7 @@ func (s *Server) canManageCohort(c echo.Context, u *store.User, cohortID int64) 
 	case u.IsAdmin():
 		return true, nil
 	}
-	return s.db.IsCohortInstructor(c.Request().Context(), cohortID, u.ID)
+	return s.db.HasCohortRole(c.Request().Context(), cohortID, u.ID, store.RoleInstructor)
 }
 
 // cohortForStaff loads a cohort the signed-in user may manage: 404 when it

@@ -99,7 +99,7 @@ func (s *Server) cohortStudent(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
-	ok, err := s.db.IsCohortStudent(ctx, co.ID, uid)
+	ok, err := s.db.HasCohortRole(ctx, co.ID, uid, store.RoleStudent)
 	if err != nil {
 		return err
 	}

@@ -150,7 +150,7 @@ func TestCohortsAndMembers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ok, _ := db.IsCohortInstructor(ctx, a.ID, teacher.ID); !ok {
+	if ok, _ := db.HasCohortRole(ctx, a.ID, teacher.ID, store.RoleInstructor); !ok {
 		t.Error("the creator does not teach the cohort")
 	}
 	if _, err := db.StudentCohort(ctx, student.ID); !errors.Is(err, store.ErrNotFound) {

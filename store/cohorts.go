@@ -139,14 +139,15 @@ func (db *DB) StudentCohort(ctx context.Context, userID int64) (*Cohort, error) 
 	return c, nil
 }
 
-// IsCohortInstructor reports whether a user teaches a cohort.
-func (db *DB) IsCohortInstructor(ctx context.Context, cohortID, userID int64) (bool, error) {
+// HasCohortRole reports whether a user belongs to a cohort in the given
+// role (RoleStudent or RoleInstructor).
+func (db *DB) HasCohortRole(ctx context.Context, cohortID, userID int64, role string) (bool, error) {
 	var ok bool
 	err := db.Pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM cohort_members WHERE cohort_id = $1 AND user_id = $2 AND role = 'instructor')`,
-		cohortID, userID).Scan(&ok)
+		SELECT EXISTS (SELECT 1 FROM cohort_members WHERE cohort_id = $1 AND user_id = $2 AND role = $3)`,
+		cohortID, userID, role).Scan(&ok)
 	if err != nil {
-		return false, fmt.Errorf("store: is cohort instructor: %w", err)
+		return false, fmt.Errorf("store: %s of cohort %d: %w", role, cohortID, err)
 	}
 	return ok, nil
 }

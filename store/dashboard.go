@@ -309,18 +309,6 @@ func (db *DB) UserRuns(ctx context.Context, userID int64, limit int) ([]CheckRun
 	return runs, nil
 }
 
-// IsCohortStudent reports whether a user is a student of a cohort.
-func (db *DB) IsCohortStudent(ctx context.Context, cohortID, userID int64) (bool, error) {
-	var ok bool
-	err := db.Pool.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM cohort_members WHERE cohort_id = $1 AND user_id = $2 AND role = 'student')`,
-		cohortID, userID).Scan(&ok)
-	if err != nil {
-		return false, fmt.Errorf("store: is cohort student: %w", err)
-	}
-	return ok, nil
-}
-
 // RebuildCheckProgress recomputes the per-check summaries from the whole
 // history of runs, set-based (after a bulk load with the trigger off, or
 // to verify the trigger).
