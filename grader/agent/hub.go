@@ -70,6 +70,11 @@ type Hub struct {
 	mu       sync.Mutex
 	sessions map[int64]*session
 	closed   bool
+	// held counts the registered sessions whose handler has not returned
+	// yet: Close waits for them, so OnDisconnect has run (and, on a
+	// server, the disconnection is recorded) before the caller goes on to
+	// close the store.
+	held sync.WaitGroup
 }
 
 type session struct {
@@ -146,6 +151,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
+	defer h.held.Done()
 	h.logger().Info("agent connected", "student", studentID, "hostname", s.status.Hostname,
 		"docker", s.status.DockerVersion, "agent", s.status.AgentVersion)
 	if h.OnConnect != nil {
@@ -188,6 +194,7 @@ func (h *Hub) register(studentID int64, s *session) bool {
 	}
 	old := h.sessions[studentID]
 	h.sessions[studentID] = s
+	h.held.Add(1)
 	h.mu.Unlock()
 	if old != nil {
 		old.replaced.Store(true)
@@ -289,7 +296,8 @@ func (h *Hub) Status(studentID int64) (st Status, ok bool) {
 
 // Close ends every session and refuses new ones; the server calls it on
 // shutdown so that agents reconnect, to this replica once it is back or to
-// another one, instead of waiting for a keepalive to fail.
+// another one, instead of waiting for a keepalive to fail. It returns once
+// OnDisconnect has run for every session it ended.
 func (h *Hub) Close() error {
 	h.mu.Lock()
 	h.closed = true
@@ -309,5 +317,7 @@ func (h *Hub) Close() error {
 		}()
 	}
 	wg.Wait()
+	// Then the handlers: each runs OnDisconnect once its session has ended.
+	h.held.Wait()
 	return nil
 }

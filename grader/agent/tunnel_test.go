@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -249,10 +250,20 @@ func TestAgentSurvivesServerRestart(t *testing.T) {
 	v := &tokens{m: map[string]int64{"tok-9": 9}}
 	first := startReplica(t, v, nil)
 	addr := first.srv.Listener.Addr().String()
+	var recorded atomic.Bool
+	first.hub.OnDisconnect = func(int64, Status) {
+		time.Sleep(200 * time.Millisecond) // a slow store write
+		recorded.Store(true)
+	}
 	startAgent(t, first.srv.URL, "tok-9")
 	waitFor(t, 5*time.Second, "agent connected", connected(first.hub, 9))
 
 	first.stop()
+	// The server closes its store right after: the disconnection must be
+	// recorded by then.
+	if !recorded.Load() {
+		t.Error("Hub.Close returned before OnDisconnect had run")
+	}
 	var ln net.Listener
 	waitFor(t, 5*time.Second, "the address to be free", func() bool {
 		var err error
