@@ -200,7 +200,7 @@ func TestAgentTokenConnectCheckAndRevoke(t *testing.T) {
 	logs := startAgent(t, h.TS.URL, token)
 	waitFor(t, 10*time.Second, "the agent connected", connectedHere(h, w.StudentA.ID))
 	var sess *store.AgentSession
-	waitFor(t, 5*time.Second, "the agent's session stored with its Docker version", func() bool {
+	waitFor(t, 20*time.Second, "the agent's session stored with its Docker version", func() bool {
 		var err error
 		sess, err = h.DB.AgentSession(ctx, w.StudentA.ID)
 		return err == nil && sess.Connected && sess.DockerVersion != ""
@@ -232,11 +232,11 @@ func TestAgentTokenConnectCheckAndRevoke(t *testing.T) {
 	if connectedHere(h, w.StudentA.ID)() {
 		t.Fatal("the agent is still connected after its token was revoked")
 	}
-	waitFor(t, 5*time.Second, "the agent saw its token refused", func() bool { return strings.Contains(logs.String(), "token revoked or invalid") })
+	waitFor(t, 20*time.Second, "the agent saw its token refused", func() bool { return strings.Contains(logs.String(), "token revoked or invalid") })
 	if connectedHere(h, w.StudentA.ID)() {
 		t.Fatal("the agent reconnected with a revoked token")
 	}
-	waitFor(t, 5*time.Second, "the session stored as ended", func() bool {
+	waitFor(t, 20*time.Second, "the session stored as ended", func() bool {
 		s, err := h.DB.AgentSession(ctx, w.StudentA.ID)
 		return err == nil && !s.Connected
 	})
@@ -292,7 +292,7 @@ func TestAgentReachedThroughAnotherReplica(t *testing.T) {
 
 	// A new token made on B disconnects the agent held by A at once.
 	b.makeAgentToken(cb)
-	waitFor(t, 3*time.Second, "replica A dropped the agent after B rotated its token", func() bool { return !connectedHere(a, w.StudentA.ID)() })
+	waitFor(t, 20*time.Second, "replica A dropped the agent after B rotated its token", func() bool { return !connectedHere(a, w.StudentA.ID)() })
 	time.Sleep(300 * time.Millisecond) // several reconnect attempts
 	if connectedHere(a, w.StudentA.ID)() || connectedHere(b, w.StudentA.ID)() {
 		t.Fatal("the agent reconnected with the old token")

@@ -67,7 +67,7 @@ func TestServePrintsSetupLinkOnFirstRun(t *testing.T) {
 	waitStatus(t, p, "http://"+addr+"/healthz", http.StatusOK, 60*time.Second)
 	// Standard output is copied from a pipe: allow it a moment.
 	var link []string
-	for deadline := time.Now().Add(5 * time.Second); link == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); link == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		link = regexp.MustCompile(`http://course\.test:8080(/setup/[A-Za-z0-9_-]{43})`).FindStringSubmatch(p.out.String())
 	}
 	if link == nil {

@@ -104,8 +104,13 @@ func connectURL(server string) (string, error) {
 	return u.String(), nil
 }
 
-// errUnauthorized means the server refused the token at connect time.
+// errUnauthorized means the server refused the token, at connect time or
+// by ending the session because the token was revoked.
 var errUnauthorized = errors.New("token revoked or invalid")
+
+// errReplaced means another agent connected with the same token and the
+// server dropped this one in its favour.
+var errReplaced = errors.New("another agent connected with the same token")
 
 // Run keeps the agent connected until ctx ends, and then returns nil; it
 // returns an error only for a configuration it cannot use.
@@ -117,7 +122,11 @@ var errUnauthorized = errors.New("token revoked or invalid")
 // rather than exiting: a service manager would restart it anyway, and a
 // refusal can be transient (a server restored from a backup, a proxy in
 // front of it misconfigured), while the student's fix, a new token, means
-// restarting the agent with it.
+// restarting the agent with it. A session the server ends because the
+// token was revoked counts as such a refusal. A session ended because
+// another agent connected with the same token waits as long too, so that
+// two agents sharing a token do not keep taking the session from each
+// other.
 func Run(ctx context.Context, cfg Config) error {
 	cfg = cfg.withDefaults()
 	wsURL, err := connectURL(cfg.ServerURL)
@@ -141,6 +150,14 @@ func Run(ctx context.Context, cfg Config) error {
 			wait = cfg.RevokedRetry/2 + rand.N(cfg.RevokedRetry/2+1)
 			log.Error("token revoked or invalid: the course server refused this agent's token; "+
 				"create a new token on the target page and restart the agent with it",
+				"server", cfg.ServerURL, "reason", err, "retry_in", wait.Round(time.Second))
+		} else if errors.Is(err, errReplaced) {
+			// Retrying at once would take the session back from the other
+			// agent, which would do the same: the two would alternate.
+			attempt = 0
+			wait = cfg.RevokedRetry/2 + rand.N(cfg.RevokedRetry/2+1)
+			log.Error("another agent connected to the course server with this token and replaced this one; "+
+				"stop the agent you no longer use (one token, one agent)",
 				"server", cfg.ServerURL, "retry_in", wait.Round(time.Second))
 		} else {
 			// A session that held for a while proves the path works:
@@ -182,7 +199,7 @@ func runSession(ctx context.Context, cfg Config, wsURL string, eng *engine) (tim
 	cancel()
 	if err != nil {
 		if resp != nil && (resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden) {
-			return 0, errUnauthorized
+			return 0, fmt.Errorf("%w (HTTP %d)", errUnauthorized, resp.StatusCode)
 		}
 		return 0, fmt.Errorf("connect to %s: %w", wsURL, err)
 	}
@@ -218,6 +235,14 @@ func runSession(ctx context.Context, cfg Config, wsURL string, eng *engine) (tim
 func closeReason(err error) error {
 	var ce websocket.CloseError
 	if errors.As(err, &ce) {
+		if ce.Code == websocket.StatusPolicyViolation {
+			switch ce.Reason {
+			case CloseRevoked:
+				return fmt.Errorf("%w (the server closed the session: %s)", errUnauthorized, ce.Reason)
+			case CloseReplaced:
+				return errReplaced
+			}
+		}
 		return fmt.Errorf("server closed the connection: %s (%s)", ce.Reason, ce.Code)
 	}
 	if err == nil || errors.Is(err, io.EOF) {

@@ -55,14 +55,14 @@ func TestRunCLIConnectsWithTokenFromEnvironment(t *testing.T) {
 	var stderr bytes.Buffer
 	done := make(chan int, 1)
 	go func() { done <- RunCLI(ctx, []string{"--server", rep.srv.URL + "/"}, &bytes.Buffer{}, &stderr) }()
-	waitFor(t, 5*time.Second, "agent connected", connected(rep.hub, 21))
+	waitFor(t, 20*time.Second, "agent connected", connected(rep.hub, 21))
 	cancel()
 	select {
 	case code := <-done:
 		if code != 0 {
 			t.Errorf("exit %d after stop, want 0", code)
 		}
-	case <-time.After(5 * time.Second):
+	case <-time.After(20 * time.Second):
 		t.Fatal("agent did not stop")
 	}
 	if strings.Contains(stderr.String(), "env-token") {

@@ -24,7 +24,7 @@ func TestGraderChecksThroughTheAgent(t *testing.T) {
 	v := &tokens{m: map[string]int64{"tok-30": 30}}
 	rep := startReplica(t, v, nil)
 	logs := startAgent(t, rep.srv.URL, "tok-30")
-	waitFor(t, 5*time.Second, "agent connected", connected(rep.hub, 30))
+	waitFor(t, 20*time.Second, "agent connected", connected(rep.hub, 30))
 
 	var ids []string
 	for _, c := range grader.All() {

@@ -50,6 +50,13 @@ type Status struct {
 	AgentVersion  string
 }
 
+// The reasons the server gives when it ends a session with a policy
+// violation; the agent acts on them (see Run).
+const (
+	CloseRevoked  = "agent token revoked"
+	CloseReplaced = "replaced by a newer connection with the same token"
+)
+
 // Hub holds the agents' sessions on one server replica: it accepts their
 // websockets (ServeHTTP) and opens tunnelled connections to them (Dial).
 type Hub struct {
@@ -198,7 +205,7 @@ func (h *Hub) register(studentID int64, s *session) bool {
 	h.mu.Unlock()
 	if old != nil {
 		old.replaced.Store(true)
-		old.close(websocket.StatusPolicyViolation, "replaced by a newer connection with the same token")
+		old.close(websocket.StatusPolicyViolation, CloseReplaced)
 	}
 	return true
 }
@@ -278,7 +285,7 @@ func (h *Hub) Disconnect(studentID int64) {
 	delete(h.sessions, studentID)
 	h.mu.Unlock()
 	if s != nil {
-		s.close(websocket.StatusPolicyViolation, "agent token revoked")
+		s.close(websocket.StatusPolicyViolation, CloseRevoked)
 	}
 }
 
