@@ -14,7 +14,7 @@ import (
 // maxListedUsers bounds the admin list.
 const maxListedUsers = 1000
 
-func (s *Server) adminUsersPage(c echo.Context, invite, message string, status int) error {
+func (s *Server) adminUsersPage(c echo.Context, invite, message string, status int, edits ...func(*web.AdminUsersPage)) error {
 	users, err := s.db.ListUsers(c.Request().Context(), maxListedUsers)
 	if err != nil {
 		return err
@@ -24,6 +24,9 @@ func (s *Server) adminUsersPage(c echo.Context, invite, message string, status i
 	p.Nav = "admin"
 	for _, u := range users {
 		p.Users = append(p.Users, web.UserRow{ID: u.ID, Email: u.Email, Name: u.Name, Role: u.Role, CreatedAt: u.CreatedAt, Self: u.ID == me.ID})
+	}
+	for _, edit := range edits {
+		edit(&p)
 	}
 	return s.renderStatus(c, status, "admin_users", p)
 }

@@ -311,6 +311,12 @@ func newToken() string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
+// wellFormedToken reports whether tok has newToken's shape, so that a
+// mangled link gets its own message without a database lookup.
+func wellFormedToken(tok string) bool {
+	return len(tok) == 43 && strings.Trim(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") == ""
+}
+
 // hashToken is what the database keeps of a secret token.
 func hashToken(tok string) []byte {
 	h := sha256.Sum256([]byte(tok))
@@ -329,12 +335,14 @@ func detached(c echo.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(c.Request().Context()), 10*time.Second)
 }
 
-// redactURI hides the secret part of one-time setup links in request
-// logs: whoever reads the log must not be able to use an unused link.
+// redactURI hides the secret part of one-time links (account setup,
+// password reset, the TLS bundle upload) in request logs: whoever reads
+// the log must not be able to use an unused link.
 func redactURI(uri string) string {
-	const prefix = "/setup/"
-	if strings.HasPrefix(uri, prefix) && len(uri) > len(prefix) {
-		return prefix + "REDACTED"
+	for _, prefix := range []string{"/setup/", "/reset/", "/connect/docker-tls/"} {
+		if strings.HasPrefix(uri, prefix) && len(uri) > len(prefix) {
+			return prefix + "REDACTED"
+		}
 	}
 	return uri
 }

@@ -72,7 +72,7 @@ func (s *Server) signOut(c echo.Context) error {
 // setupToken reads the :token parameter and finds its unused link.
 func (s *Server) setupToken(c echo.Context) (string, *store.SetupToken, error) {
 	tok := c.Param("token")
-	if len(tok) != 43 || strings.Trim(tok, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") != "" {
+	if !wellFormedToken(tok) {
 		return "", nil, Errorf(http.StatusNotFound, "This setup link is not valid. Ask for a new one.")
 	}
 	st, err := s.db.ValidSetupToken(c.Request().Context(), hashToken(tok))

@@ -307,12 +307,15 @@ func TestCSRFRequiredOnEveryStateChange(t *testing.T) {
 	}
 }
 
-func TestSetupLinksAreRedactedInLogs(t *testing.T) {
+func TestOneTimeLinksAreRedactedInLogs(t *testing.T) {
 	for in, want := range map[string]string{
 		"/setup/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ": "/setup/REDACTED",
 		"/setup/":          "/setup/",
 		"/signin?next=/x":  "/signin?next=/x",
 		"/join/K7QX2M9PWD": "/join/K7QX2M9PWD",
+		"/reset/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ":              "/reset/REDACTED",
+		"/connect/docker-tls/abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ": "/connect/docker-tls/REDACTED",
+		"/connect/docker-tls.sh":                                          "/connect/docker-tls.sh",
 	} {
 		if got := redactURI(in); got != want {
 			t.Errorf("redactURI(%q) = %q, want %q", in, got, want)

@@ -32,38 +32,44 @@ var authzMatrix = map[string]statuses{
 	"POST /signout":      all(303),
 	"GET /setup/:token":  all(200),
 	"POST /setup/:token": all(422),
+	"GET /reset/:token":  all(200),
+	"POST /reset/:token": all(422),
 	"GET /join":          all(200),
 	"GET /join/:code":    all(200),
 	"POST /join/:code":   row(422, 303, 303, 303, 303, 303),
 
-	"GET /account":                           row(303, 200, 200, 200, 200, 200),
-	"POST /account":                          row(303, 422, 422, 422, 422, 422),
-	"POST /account/password":                 row(303, 422, 422, 422, 422, 422),
-	"POST /account/tokens":                   row(303, 422, 422, 422, 422, 422),
-	"POST /account/tokens/:id/revoke":        row(303, 303, 404, 404, 404, 404), // StudentA's token
-	"GET /cohorts":                           row(303, 403, 403, 200, 200, 200),
-	"POST /cohorts":                          row(303, 403, 403, 422, 422, 422),
-	"GET /cohorts/:id":                       row(303, 403, 403, 200, 403, 200),
-	"POST /cohorts/:id/settings":             row(303, 403, 403, 422, 403, 422),
-	"POST /cohorts/:id/join-code":            row(303, 403, 403, 303, 403, 303),
-	"POST /cohorts/:id/instructors":          row(303, 403, 403, 422, 403, 422),
-	"POST /cohorts/:id/members/:user/remove": row(303, 403, 403, 303, 403, 303),
-	"GET /admin/users":                       row(303, 403, 403, 403, 403, 200),
-	"POST /admin/users/:id/role":             row(303, 403, 403, 403, 403, 422), // StudentB's account
-	"POST /admin/invites":                    row(303, 403, 403, 403, 403, 200),
+	"GET /account":                               row(303, 200, 200, 200, 200, 200),
+	"POST /account":                              row(303, 422, 422, 422, 422, 422),
+	"POST /account/password":                     row(303, 422, 422, 422, 422, 422),
+	"POST /account/tokens":                       row(303, 422, 422, 422, 422, 422),
+	"POST /account/tokens/:id/revoke":            row(303, 303, 404, 404, 404, 404), // StudentA's token
+	"GET /cohorts":                               row(303, 403, 403, 200, 200, 200),
+	"POST /cohorts":                              row(303, 403, 403, 422, 422, 422),
+	"GET /cohorts/:id":                           row(303, 403, 403, 200, 403, 200),
+	"POST /cohorts/:id/settings":                 row(303, 403, 403, 422, 403, 422),
+	"POST /cohorts/:id/join-code":                row(303, 403, 403, 303, 403, 303),
+	"POST /cohorts/:id/instructors":              row(303, 403, 403, 422, 403, 422),
+	"POST /cohorts/:id/members/:user/remove":     row(303, 403, 403, 303, 403, 303),
+	"POST /cohorts/:id/members/:user/reset-link": row(303, 403, 403, 200, 403, 200),
+	"GET /admin/users":                           row(303, 403, 403, 403, 403, 200),
+	"POST /admin/users/:id/role":                 row(303, 403, 403, 403, 403, 422), // StudentB's account
+	"POST /admin/invites":                        row(303, 403, 403, 403, 403, 200),
+	"POST /admin/users/:id/reset-link":           row(303, 403, 403, 403, 403, 200), // StudentB's account
 
-	"POST /api/v1/tokens":                      row(401, 422, 422, 422, 422, 422),
-	"GET /api/v1/me":                           row(401, 200, 200, 200, 200, 200),
-	"GET /api/v1/cohorts":                      row(401, 403, 403, 200, 200, 200),
-	"POST /api/v1/cohorts":                     row(401, 403, 403, 422, 422, 422),
-	"GET /api/v1/cohorts/:id":                  row(401, 403, 403, 200, 403, 200),
-	"PUT /api/v1/cohorts/:id":                  row(401, 403, 403, 200, 403, 200),
-	"POST /api/v1/cohorts/:id/join-code":       row(401, 403, 403, 200, 403, 200),
-	"GET /api/v1/cohorts/:id/members":          row(401, 403, 403, 200, 403, 200),
-	"DELETE /api/v1/cohorts/:id/members/:user": row(401, 403, 403, 204, 403, 204),
-	"POST /api/v1/cohorts/:id/instructors":     row(401, 403, 403, 422, 403, 422),
-	"GET /api/v1/users":                        row(401, 403, 403, 403, 403, 200),
-	"POST /api/v1/instructor-invites":          row(401, 403, 403, 403, 403, 201),
+	"POST /api/v1/tokens":                               row(401, 422, 422, 422, 422, 422),
+	"GET /api/v1/me":                                    row(401, 200, 200, 200, 200, 200),
+	"GET /api/v1/cohorts":                               row(401, 403, 403, 200, 200, 200),
+	"POST /api/v1/cohorts":                              row(401, 403, 403, 422, 422, 422),
+	"GET /api/v1/cohorts/:id":                           row(401, 403, 403, 200, 403, 200),
+	"PUT /api/v1/cohorts/:id":                           row(401, 403, 403, 200, 403, 200),
+	"POST /api/v1/cohorts/:id/join-code":                row(401, 403, 403, 200, 403, 200),
+	"GET /api/v1/cohorts/:id/members":                   row(401, 403, 403, 200, 403, 200),
+	"DELETE /api/v1/cohorts/:id/members/:user":          row(401, 403, 403, 204, 403, 204),
+	"POST /api/v1/cohorts/:id/members/:user/reset-link": row(401, 403, 403, 201, 403, 201),
+	"POST /api/v1/cohorts/:id/instructors":              row(401, 403, 403, 422, 403, 422),
+	"GET /api/v1/users":                                 row(401, 403, 403, 403, 403, 200),
+	"POST /api/v1/users/:id/reset-link":                 row(401, 403, 403, 403, 403, 201), // StudentB's account
+	"POST /api/v1/instructor-invites":                   row(401, 403, 403, 403, 403, 201),
 
 	// The course is public; checks, quizzes and the target page need a
 	// signed-in person. Without a target, a check stores "not configured"
@@ -121,17 +127,23 @@ var authzMatrix = map[string]statuses{
 // authzPaths gives the concrete path for a route whose parameters are not
 // the defaults of authzParams.
 var authzPaths = map[string]func(w *world) string{
-	"GET /guide/:variant":             func(*world) string { return "/guide/concepts" },
-	"GET /guide/:variant/:id":         func(*world) string { return "/guide/guided/publish-port" },
-	"GET /topics/:id":                 func(*world) string { return "/topics/docker-networking" },
-	"GET /bonus/:id":                  func(*world) string { return "/bonus/free-tier-instances" },
-	"POST /steps/:id/check":           func(*world) string { return "/steps/build-image/check" },
-	"POST /api/v1/steps/:id/check":    func(*world) string { return "/api/v1/steps/build-image/check" },
-	"POST /quizzes/:id":               func(*world) string { return "/quizzes/publish-port" },
-	"POST /api/v1/quizzes/:id":        func(*world) string { return "/api/v1/quizzes/publish-port" },
-	"GET /lab/workshop-lab.git/*":     func(*world) string { return "/lab/workshop-lab.git/info/refs" },
-	"POST /account/tokens/:id/revoke": func(w *world) string { return fmt.Sprintf("/account/tokens/%d/revoke", w.TokenA) },
-	"POST /admin/users/:id/role":      func(w *world) string { return fmt.Sprintf("/admin/users/%d/role", w.StudentB.ID) },
+	"GET /guide/:variant":              func(*world) string { return "/guide/concepts" },
+	"GET /guide/:variant/:id":          func(*world) string { return "/guide/guided/publish-port" },
+	"GET /topics/:id":                  func(*world) string { return "/topics/docker-networking" },
+	"GET /bonus/:id":                   func(*world) string { return "/bonus/free-tier-instances" },
+	"POST /steps/:id/check":            func(*world) string { return "/steps/build-image/check" },
+	"POST /api/v1/steps/:id/check":     func(*world) string { return "/api/v1/steps/build-image/check" },
+	"POST /quizzes/:id":                func(*world) string { return "/quizzes/publish-port" },
+	"POST /api/v1/quizzes/:id":         func(*world) string { return "/api/v1/quizzes/publish-port" },
+	"GET /lab/workshop-lab.git/*":      func(*world) string { return "/lab/workshop-lab.git/info/refs" },
+	"POST /account/tokens/:id/revoke":  func(w *world) string { return fmt.Sprintf("/account/tokens/%d/revoke", w.TokenA) },
+	"POST /admin/users/:id/role":       func(w *world) string { return fmt.Sprintf("/admin/users/%d/role", w.StudentB.ID) },
+	"POST /admin/users/:id/reset-link": func(w *world) string { return fmt.Sprintf("/admin/users/%d/reset-link", w.StudentB.ID) },
+	"POST /api/v1/users/:id/reset-link": func(w *world) string {
+		return fmt.Sprintf("/api/v1/users/%d/reset-link", w.StudentB.ID)
+	},
+	"GET /reset/:token":  func(w *world) string { return "/reset/" + w.ResetToken },
+	"POST /reset/:token": func(w *world) string { return "/reset/" + w.ResetToken },
 }
 
 // authzParams fills path parameters by name: cohort A's ids by default.

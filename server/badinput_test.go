@@ -30,7 +30,8 @@ func (h *harness) snapshot() string {
 		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.id), '') FROM cohorts x) ||
 		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.cohort_id, x.user_id), '') FROM cohort_members x) ||
 		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.id), '') FROM api_tokens x) ||
-		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.id), '') FROM setup_tokens x)`).Scan(&s)
+		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.id), '') FROM setup_tokens x) ||
+		(SELECT coalesce(string_agg(x::text, '|' ORDER BY x.id), '') FROM password_resets x)`).Scan(&s)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -59,6 +60,10 @@ var badInputForms = []badInputForm{
 		valid: func(w *world) url.Values {
 			return url.Values{"name": {"New Instructor"}, "email": {"new.instructor@example.org"}, "password": {"a good long password"}}
 		}, anyText: []string{"password"}},
+	{name: "password reset", who: anonymous, path: func(w *world) string { return "/reset/" + w.ResetToken },
+		valid: func(w *world) url.Values {
+			return url.Values{"password": {"a good long password"}, "confirm_password": {"a good long password"}}
+		}, anyText: []string{"password", "confirm_password"}},
 	{name: "profile", who: func(w *world) *store.User { return w.StudentA }, path: fixed("/account"),
 		valid: func(w *world) url.Values { return url.Values{"name": {"Renamed"}, "preferred_variant": {"concepts"}} },
 		// An empty choice means "the cohort's choice".

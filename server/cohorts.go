@@ -135,8 +135,9 @@ func (s *Server) createCohort(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cohorts/%d", cohort.ID))
 }
 
-// cohortDetail renders the cohort page with the given forms (nil: fresh).
-func (s *Server) cohortDetail(c echo.Context, cohort *store.Cohort, settings, instructor *web.Form, status int) error {
+// cohortDetail renders the cohort page with the given forms (nil: fresh)
+// and any edits (a reset link to show once).
+func (s *Server) cohortDetail(c echo.Context, cohort *store.Cohort, settings, instructor *web.Form, status int, edits ...func(*web.CohortPage)) error {
 	members, err := s.db.CohortMembers(c.Request().Context(), cohort.ID)
 	if err != nil {
 		return err
@@ -157,6 +158,9 @@ func (s *Server) cohortDetail(c echo.Context, cohort *store.Cohort, settings, in
 		} else {
 			p.Students = append(p.Students, row)
 		}
+	}
+	for _, edit := range edits {
+		edit(&p)
 	}
 	return s.renderStatus(c, status, "cohort", p)
 }

@@ -122,6 +122,7 @@ type world struct {
 	StudentA, StudentB, InstructorA, InstructorB, Admin *store.User
 	CohortA, CohortB                                    *store.Cohort
 	SetupToken                                          string // an unused instructor invitation
+	ResetToken                                          string // an unused password reset link of StudentA
 	TokenA                                              int64  // an API token of StudentA
 }
 
@@ -141,6 +142,10 @@ func (h *harness) world() *world {
 	ctx := context.Background()
 	w.SetupToken = newToken()
 	if err := h.DB.CreateSetupToken(ctx, hashToken(w.SetupToken), store.RoleInstructor, &w.Admin.ID, time.Now().Add(time.Hour)); err != nil {
+		h.t.Fatal(err)
+	}
+	w.ResetToken = newToken()
+	if err := h.DB.CreatePasswordReset(ctx, w.StudentA.ID, &w.InstructorA.ID, hashToken(w.ResetToken), time.Now().Add(time.Hour)); err != nil {
 		h.t.Fatal(err)
 	}
 	t, err := h.DB.CreateAPIToken(ctx, w.StudentA.ID, "a", hashToken(newToken()))

@@ -61,6 +61,8 @@ func (s *Server) routes() {
 	e.POST("/signout", s.signOut)
 	e.GET("/setup/:token", s.setupForm)
 	e.POST("/setup/:token", s.setup)
+	e.GET("/reset/:token", s.resetForm)
+	e.POST("/reset/:token", s.reset)
 	e.GET("/join", s.joinCodeForm)
 	e.GET("/join/:code", s.joinForm)
 	e.POST("/join/:code", s.join)
@@ -78,6 +80,7 @@ func (s *Server) routes() {
 	e.POST("/cohorts/:id/join-code", s.newJoinCodeForm, s.requireStaff)
 	e.POST("/cohorts/:id/instructors", s.addInstructorForm, s.requireStaff)
 	e.POST("/cohorts/:id/members/:user/remove", s.removeMemberForm, s.requireStaff)
+	e.POST("/cohorts/:id/members/:user/reset-link", s.cohortResetLinkForm, s.requireStaff)
 
 	// Progress and the live cohort dashboard (progress.go, dashboard.go,
 	// live.go, stuck.go, export.go, regrade.go).
@@ -95,6 +98,7 @@ func (s *Server) routes() {
 	// Administration.
 	e.GET("/admin/users", s.adminUsers, s.requireAdmin)
 	e.POST("/admin/users/:id/role", s.changeRoleForm, s.requireAdmin)
+	e.POST("/admin/users/:id/reset-link", s.adminResetLinkForm, s.requireAdmin)
 	e.POST("/admin/invites", s.inviteInstructorForm, s.requireAdmin)
 
 	// JSON API (API token or session; see docs/api.md).
@@ -108,7 +112,9 @@ func (s *Server) routes() {
 	api.POST("/cohorts/:id/join-code", s.apiRotateJoinCode, s.requireStaff)
 	api.GET("/cohorts/:id/members", s.apiMembers, s.requireStaff)
 	api.DELETE("/cohorts/:id/members/:user", s.apiRemoveMember, s.requireStaff)
+	api.POST("/cohorts/:id/members/:user/reset-link", s.apiCohortResetLink, s.requireStaff)
 	api.POST("/cohorts/:id/instructors", s.apiAddInstructor, s.requireStaff)
 	api.GET("/users", s.apiUsers, s.requireAdmin)
+	api.POST("/users/:id/reset-link", s.apiUserResetLink, s.requireAdmin)
 	api.POST("/instructor-invites", s.apiInviteInstructor, s.requireAdmin)
 }

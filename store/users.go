@@ -97,9 +97,9 @@ func (db *DB) UserCredentials(ctx context.Context, email string) (*User, string,
 	return &u, hash, nil
 }
 
-// SetPassword stores a new password hash and deletes every session of the
+// SetPassword stores a new password hash, deletes every session of the
 // user except keepSession (the hash of the session making the change; nil
-// keeps none).
+// keeps none) and ends the user's unused password reset links.
 func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, keepSession []byte) error {
 	return db.Transact(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $2, password_changed_at = now() WHERE id = $1`, userID, hash)
@@ -111,6 +111,10 @@ func (db *DB) SetPassword(ctx context.Context, userID int64, hash string, keepSe
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND token_hash IS DISTINCT FROM $2`, userID, keepSession); err != nil {
 			return fmt.Errorf("store: revoke sessions: %w", err)
+		}
+		// A reset link handed out earlier no longer resets this password.
+		if err := endPasswordResets(ctx, tx, userID); err != nil {
+			return fmt.Errorf("store: end password resets: %w", err)
 		}
 		return nil
 	})

@@ -114,6 +114,24 @@ type CohortPage struct {
 	InstructorForm Form
 	Instructors    []MemberRow
 	Students       []MemberRow
+	ResetLink      *ResetLink // a student's fresh reset link, shown once
+}
+
+// ResetLink is a one-time password reset link, shown once to the
+// instructor or admin who made it.
+type ResetLink struct {
+	UserID    int64
+	Email     string
+	URL       string
+	ExpiresAt time.Time
+}
+
+// ResetPage sets a new password from a reset link.
+type ResetPage struct {
+	Page
+	Form  Form
+	Token string
+	Email string // the account the link resets
 }
 
 // UserRow is one account in the admin list.
@@ -131,6 +149,7 @@ type UserRow struct {
 type AdminUsersPage struct {
 	Page
 	Users     []UserRow
-	InviteURL string // a fresh instructor invitation, shown once
+	InviteURL string     // a fresh instructor invitation, shown once
+	ResetLink *ResetLink // a fresh password reset link, shown once
 	Message   string
 }

@@ -25,8 +25,11 @@ const adminUsage = `Usage:
       from the first line of standard input with --password-stdin
   workshop admin setup-link [--role admin|instructor]
       print a one-time link (valid 24 hours) that creates an account in the browser
+  workshop admin reset-link --email ADDRESS
+      print a one-time link (valid 24 hours) that sets a new password for the
+      account; earlier links of the account stop working
 
-Both take the server's database flags (--database-url, --data); see "workshop serve -h".
+All take the server's database flags (--database-url, --data); see "workshop serve -h".
 `
 
 // runAdmin manages accounts from the command line.
@@ -47,7 +50,7 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "name of the new account")
 	role := fs.String("role", store.RoleAdmin, "admin or instructor")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input")
-	if sub != "create" && sub != "setup-link" {
+	if sub != "create" && sub != "setup-link" && sub != "reset-link" {
 		fmt.Fprintf(stderr, "workshop admin: unknown command %q\n\n%s", sub, adminUsage)
 		return 2
 	}
@@ -65,6 +68,8 @@ func runAdmin(args []string, stdout, stderr io.Writer) int {
 		err = adminCreate(ctx, &cfg, *email, *name, *role, *fromStdin, stdout, stderr)
 	case "setup-link":
 		err = adminSetupLink(ctx, &cfg, *role, stdout)
+	case "reset-link":
+		err = adminResetLink(ctx, &cfg, *email, stdout)
 	}
 	if err != nil {
 		return fail(stderr, err)
@@ -117,6 +122,31 @@ func adminSetupLink(ctx context.Context, cfg *Config, role string, stdout io.Wri
 		return err
 	}
 	fmt.Fprintf(stdout, "One-time link creating an %s account (valid 24 hours, works once):\n\n    %s\n", role, link)
+	return nil
+}
+
+func adminResetLink(ctx context.Context, cfg *Config, email string, stdout io.Writer) error {
+	email = server.NormalizeEmail(email)
+	if email == "" {
+		return errors.New("--email is required: the address of the account whose password to reset")
+	}
+	db, err := openDatabase(ctx, cfg, cfg.logger(), true)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	u, err := db.UserByEmail(ctx, email)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no account has the email %s (the admin page lists every account)", email)
+	}
+	if err != nil {
+		return err
+	}
+	link, _, err := server.NewResetLink(ctx, db.DB, adminBase(cfg), u.ID, nil)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "One-time link setting a new password for %s (%s; valid 24 hours, works once):\n\n    %s\n", u.Email, u.Role, link)
 	return nil
 }
 

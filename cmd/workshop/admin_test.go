@@ -58,6 +58,23 @@ func TestAdminCreate(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`http://localhost:8080/setup/[A-Za-z0-9_-]{43}`).MatchString(out) {
 		t.Errorf("setup-link: exit %d: %s", code, out)
 	}
+
+	// A reset link for an existing account; none for an unknown address.
+	code, out = runAdminProc(t, dbURL, "", "reset-link", "--email", "ROOT@example.org")
+	if code != 0 || !regexp.MustCompile(`for root@example\.org .*\n\n +http://localhost:8080/reset/[A-Za-z0-9_-]{43}`).MatchString(out) {
+		t.Errorf("reset-link: exit %d: %s", code, out)
+	}
+	if n := sqlInt(t, dbURL, `SELECT count(*) FROM password_resets r JOIN users u ON u.id = r.user_id WHERE u.email = 'root@example.org' AND r.expires_at > now()`); n != 1 {
+		t.Errorf("%d usable reset links stored, want 1", n)
+	}
+	for args, want := range map[string]string{
+		"reset-link --email nobody@example.org": "no account has the email nobody@example.org",
+		"reset-link":                            "--email is required",
+	} {
+		if code, out := runAdminProc(t, dbURL, "", strings.Fields(args)...); code == 0 || !strings.Contains(out, want) {
+			t.Errorf("%s: exit %d, output %q; want failure mentioning %q", args, code, out, want)
+		}
+	}
 }
 
 func TestServePrintsSetupLinkOnFirstRun(t *testing.T) {
