@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
@@ -152,7 +153,71 @@ func TestBrowserNewcomerFlow(t *testing.T) {
 	}
 	sam, err := h.DB.UserByEmail(context.Background(), "sam@example.org")
 	if err != nil || sam.Role != store.RoleStudent {
-		t.Errorf("the new account: %+v, %v", sam, err)
+		t.Fatalf("the new account: %+v, %v", sam, err)
+	}
+
+	// Sam forgets the password: the cohort page makes a reset link, which
+	// Sam opens on another device; the first device is signed out.
+	admin.do("make a reset link",
+		chromedp.Click(chromedp.CSS(`form[action$="/reset-link#reset-link"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#reset-link code`)))
+	reset := eval[string](admin, `document.querySelector("#reset-link code").textContent`)
+	other := driver{t, browser(t)}
+	other.do("set a new password with the link",
+		chromedp.Navigate(reset),
+		chromedp.WaitVisible(chromedp.CSS(`#f-confirm_password`)),
+		fill(map[string]string{"f-password": "a new password 2", "f-confirm_password": "a new password 2"}),
+		chromedp.Click(chromedp.CSS(`form[action^="/reset/"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(`header a[href="/account"]`)))
+	if loc := eval[string](other, `location.pathname`); loc != "/progress" {
+		t.Errorf("after the reset the browser is at %s, want /progress", loc)
+	}
+	student.do("open the account page on the first device", chromedp.Navigate(h.TS.URL+"/account"), chromedp.WaitVisible(chromedp.CSS(`main h1`)))
+	if loc := eval[string](student, `location.pathname`); loc != "/signin" {
+		t.Errorf("the first device is still signed in after the reset (at %s)", loc)
+	}
+
+	// Removing a member asks first: dismissed, nothing happens; accepted,
+	// the student leaves the cohort.
+	answers := make(chan bool, 2)
+	answers <- false
+	answers <- true
+	asked := make(chan string, 2)
+	go func() {
+		for ev, err := range chromedp.Events(admin.ctx, page.JavascriptDialogOpening) {
+			if err != nil {
+				return
+			}
+			asked <- ev.Message
+			if _, err := chromedp.Call(admin.ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: <-answers}); err != nil {
+				return
+			}
+		}
+	}()
+	remove := chromedp.CSS(`form[action$="/remove"] button`)
+	admin.do("remove Sam, then change my mind", chromedp.Navigate(cohortURL), chromedp.WaitVisible(remove), chromedp.Click(remove), chromedp.Sleep(300*time.Millisecond))
+	select {
+	case msg := <-asked:
+		if !strings.Contains(msg, "sam@example.org") {
+			t.Errorf("the confirmation does not name the student: %q", msg)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("removing a member did not ask first")
+	}
+	cohortID := regexp.MustCompile(`/cohorts/(\d+)`).FindStringSubmatch(cohortURL)[1]
+	inCohort := func() bool {
+		var n int
+		if err := h.DB.Pool.QueryRow(context.Background(), `SELECT count(*) FROM cohort_members WHERE cohort_id = $1 AND user_id = $2`, cohortID, sam.ID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	if !inCohort() {
+		t.Fatal("a dismissed confirmation removed the student")
+	}
+	admin.do("remove Sam", chromedp.Click(remove), chromedp.WaitVisible(chromedp.CSS(`form[action$="/join-code"]`)), chromedp.Sleep(300*time.Millisecond))
+	if inCohort() {
+		t.Error("an accepted confirmation did not remove the student")
 	}
 }
 

@@ -14,6 +14,18 @@
       });
     });
   });
+  // Actions that cannot be undone ask first (data-confirm on a form, or on
+  // one of its buttons). Without JavaScript they run at once.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); e.stopImmediatePropagation(); }
+    });
+  });
+  document.querySelectorAll("button[data-confirm]").forEach(function (btn) {
+    btn.addEventListener("click", function (e) {
+      if (!window.confirm(btn.getAttribute("data-confirm"))) e.preventDefault();
+    });
+  });
   // Buttons that start slow work say so and cannot be pressed twice.
   document.querySelectorAll("form[data-busy]").forEach(function (form) {
     form.addEventListener("submit", function () {
