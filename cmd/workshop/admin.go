@@ -95,7 +95,7 @@ func adminCreate(ctx context.Context, cfg *Config, email, name, role string, fro
 	if err := server.CheckNewPassword(pw); err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, cfg.logger(), true)
+	db, err := openDatabase(ctx, cfg, cfg.logger(), true, true)
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func adminCreate(ctx context.Context, cfg *Config, email, name, role string, fro
 }
 
 func adminSetupLink(ctx context.Context, cfg *Config, role string, stdout io.Writer) error {
-	db, err := openDatabase(ctx, cfg, cfg.logger(), true)
+	db, err := openDatabase(ctx, cfg, cfg.logger(), true, true)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func adminResetLink(ctx context.Context, cfg *Config, email string, stdout io.Wr
 	if email == "" {
 		return errors.New("--email is required: the address of the account whose password to reset")
 	}
-	db, err := openDatabase(ctx, cfg, cfg.logger(), true)
+	db, err := openDatabase(ctx, cfg, cfg.logger(), true, true)
 	if err != nil {
 		return err
 	}

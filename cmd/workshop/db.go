@@ -23,10 +23,13 @@ type database struct {
 }
 
 // openDatabase connects to DATABASE_URL, or starts the private PostgreSQL
-// in the data folder when it is empty, and applies pending migrations.
-// Its error is one line.
-func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*database, error) {
-	d, err := connectDatabase(ctx, cfg, log, migrate)
+// in the data folder when it is empty, and applies pending migrations
+// when migrate is set. With share, a command run while the server runs
+// on the same data folder uses the server's PostgreSQL; without it (the
+// server itself) that is an error naming the other process. Its error is
+// one line.
+func openDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate, share bool) (*database, error) {
+	d, err := connectDatabase(ctx, cfg, log, migrate, share)
 	if err != nil {
 		return nil, oneLineError{err}
 	}
@@ -51,18 +54,22 @@ func (e oneLineError) Error() string {
 
 func (e oneLineError) Unwrap() error { return e.err }
 
-func connectDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate bool) (*database, error) {
+func connectDatabase(ctx context.Context, cfg *Config, log *slog.Logger, migrate, share bool) (*database, error) {
 	d := &database{}
 	url := cfg.DatabaseURL
 	if url == "" {
 		dir := filepath.Join(cfg.DataDir, "postgres")
 		start := time.Now()
-		srv, err := localpg.Start(ctx, localpg.Options{Dir: dir})
+		srv, err := localpg.Start(ctx, localpg.Options{Dir: dir, Share: share})
 		if err != nil {
 			return nil, fmt.Errorf("private PostgreSQL: %w", err)
 		}
 		d.local = srv
-		log.Info("private PostgreSQL started", "dir", srv.DataDir, "socket", srv.SocketDir, "took", time.Since(start).Round(time.Millisecond))
+		if srv.Shared() {
+			log.Info("using the private PostgreSQL of the server running on this data folder", "dir", srv.DataDir, "socket", srv.SocketDir)
+		} else {
+			log.Info("private PostgreSQL started", "dir", srv.DataDir, "socket", srv.SocketDir, "took", time.Since(start).Round(time.Millisecond))
+		}
 		if err := ensureDatabase(ctx, srv.URL("postgres"), "workshop"); err != nil {
 			d.Close()
 			return nil, err

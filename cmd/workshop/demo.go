@@ -40,7 +40,7 @@ func runDemo(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	ctx := context.Background()
-	db, err := openDatabase(ctx, &cfg, cfg.logger(), true)
+	db, err := openDatabase(ctx, &cfg, cfg.logger(), true, true)
 	if err != nil {
 		return fail(stderr, err)
 	}

@@ -26,7 +26,7 @@ func runMigrate(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	ctx := context.Background()
-	db, err := openDatabase(ctx, &cfg, cfg.logger(), action == "apply")
+	db, err := openDatabase(ctx, &cfg, cfg.logger(), action == "apply", true)
 	if err != nil {
 		return fail(stderr, err)
 	}

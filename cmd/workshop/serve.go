@@ -40,7 +40,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer) error {
 		return fmt.Errorf("cannot listen on %s: %v", cfg.Addr, err)
 	}
 	defer ln.Close()
-	db, err := openDatabase(ctx, cfg, log, true)
+	db, err := openDatabase(ctx, cfg, log, true, false)
 	if err != nil {
 		if ctx.Err() != nil {
 			// Stopped while starting: a clean stop, not a failure.

@@ -479,3 +479,41 @@ func TestProcessAsUnprivilegedUser(t *testing.T) {
 		t.Fatalf("PostgreSQL processes left behind: %v", left)
 	}
 }
+
+// TestProcessCommandsBesideTheServer: while the server runs on its private
+// PostgreSQL, a command on the same data folder uses that PostgreSQL and
+// leaves it running; a second server on the folder is refused with the
+// first one's pid, and the first keeps serving.
+func TestProcessCommandsBesideTheServer(t *testing.T) {
+	requirePostgres(t)
+	t.Parallel()
+	data, addr := newDataDir(t), freeAddr(t)
+	base := "http://" + addr
+	p := startProc(t, privateEnv(data, addr))
+	waitStatus(t, p, base+"/readyz", http.StatusOK, 20*time.Second)
+
+	code, out := runProc(t, 30*time.Second, privateEnv(data, addr), "admin", "setup-link", "--role", "instructor")
+	if code != 0 || !strings.Contains(out, "/setup/") || !strings.Contains(out, "using the private PostgreSQL of the server") {
+		t.Fatalf("admin setup-link beside the server: exit %d:\n%s", code, out)
+	}
+	code, out = runProc(t, 30*time.Second, privateEnv(data, addr), "migrate", "status")
+	if code != 0 {
+		t.Fatalf("migrate status beside the server: exit %d:\n%s", code, out)
+	}
+	if code, body := get(base + "/readyz"); code != http.StatusOK {
+		t.Fatalf("the server lost its database to the commands: /readyz %d %s", code, body)
+	}
+
+	code, out = runProc(t, 30*time.Second, privateEnv(data, freeAddr(t)))
+	want := fmt.Sprintf("in use by another process (pid %d)", p.cmd.Process.Pid)
+	if code == 0 || !strings.Contains(out, want) || strings.Contains(out, "goroutine ") {
+		t.Fatalf("a second server on the folder: exit %d, want a failure saying %q:\n%s", code, want, out)
+	}
+	if code, body := get(base + "/readyz"); code != http.StatusOK {
+		t.Fatalf("the first server lost its database to the second: /readyz %d %s", code, body)
+	}
+	p.stop()
+	if left := postgresIn(data); len(left) > 0 {
+		t.Fatalf("PostgreSQL processes left behind: %v", left)
+	}
+}

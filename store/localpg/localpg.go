@@ -33,6 +33,11 @@ type Server struct {
 	done      chan error
 	cred      *syscall.Credential
 	embedded  interface{ Stop() error }
+	// lock is held while this process owns the cluster (see lockOwner);
+	// shared is set when another process owns it and this one only
+	// connects to it.
+	lock   *os.File
+	shared bool
 }
 
 // Options tune Start.
@@ -41,10 +46,61 @@ type Options struct {
 	Dir string
 	// Log receives the server's own output; nil discards it.
 	Log *os.File
+	// Share lets Start use the PostgreSQL that another live process runs
+	// on this folder (a command run while the server runs); Stop then
+	// leaves it running. Without Share, Start fails with an *InUseError.
+	Share bool
 }
 
 // ErrNoBinaries means no PostgreSQL installation was found.
 var ErrNoBinaries = errors.New("no PostgreSQL binaries found")
+
+// InUseError means another live process runs the PostgreSQL of the folder.
+type InUseError struct {
+	Dir string
+	PID int // the owner's process id, 0 when unknown
+}
+
+func (e *InUseError) Error() string {
+	who := "another process"
+	if e.PID > 0 {
+		who = fmt.Sprintf("another process (pid %d)", e.PID)
+	}
+	return fmt.Sprintf("the folder %s is in use by %s running its PostgreSQL: stop that process, or give this one its own data folder (WORKSHOP_DATA) or a DATABASE_URL", e.Dir, who)
+}
+
+// ownerLockName is the file whose exclusive lock marks the process that
+// runs the folder's PostgreSQL. The kernel releases the lock when that
+// process dies, however it dies, so a live lock means a live owner and a
+// free one means any PostgreSQL still running there is an orphan.
+const ownerLockName = "owner.lock"
+
+// lockOwner takes the folder's owner lock without waiting; ok is false
+// when another process holds it.
+func lockOwner(dir string) (f *os.File, ok bool, err error) {
+	f, err = os.OpenFile(filepath.Join(dir, ownerLockName), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, false, nil
+		}
+		return nil, false, err
+	}
+	// The owner's pid, for the message another process shows.
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return f, true, nil
+}
+
+// ownerPID reads the pid the owner wrote into the lock file (0: unknown).
+func ownerPID(dir string) int {
+	b, _ := os.ReadFile(filepath.Join(dir, ownerLockName))
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return pid
+}
 
 // Start finds the binaries, initializes the cluster when it is new, removes
 // a stale lock left by a killed run, starts the server and waits until it
@@ -82,6 +138,28 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	lock, owner, err := lockOwner(dir)
+	if err != nil {
+		return nil, fmt.Errorf("postgres folder: %w", err)
+	}
+	if !owner {
+		if !opts.Share {
+			return nil, &InUseError{Dir: dir, PID: ownerPID(dir)}
+		}
+		// The owner may still be starting it: wait as for our own.
+		s.shared = true
+		if err := s.waitReady(ctx); err != nil {
+			return nil, fmt.Errorf("the PostgreSQL that pid %d runs in %s does not answer: %w", ownerPID(dir), dir, err)
+		}
+		return s, nil
+	}
+	s.lock = lock
+	started := false
+	defer func() {
+		if !started {
+			s.unlock()
+		}
+	}()
 	if opts.Log == nil {
 		// The server's own messages go to a file beside the cluster, so
 		// that a failed start can point at them.
@@ -105,7 +183,18 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		_ = s.Stop()
 		return nil, err
 	}
+	started = true
 	return s, nil
+}
+
+// Shared reports whether another process owns the server this one uses.
+func (s *Server) Shared() bool { return s.shared }
+
+func (s *Server) unlock() {
+	if s.lock != nil {
+		s.lock.Close()
+		s.lock = nil
+	}
 }
 
 // URL is the connection string for database name on this server.
@@ -124,8 +213,10 @@ func (s *Server) Stop() error {
 		return s.embedded.Stop()
 	}
 	if s.cmd == nil || s.cmd.Process == nil {
+		// Shared: the owner stops it.
 		return nil
 	}
+	defer s.unlock()
 	_ = s.cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-s.done:
@@ -291,6 +382,7 @@ func (s *Server) initdb(ctx context.Context, log *os.File) error {
 
 // clearStaleLock handles a postmaster.pid left by a run that was killed:
 // a live server from that run is stopped first, a dead one's file removed.
+// It runs only under the owner lock, so no live process uses that server.
 func (s *Server) clearStaleLock(ctx context.Context) {
 	pidFile := filepath.Join(s.DataDir, "postmaster.pid")
 	data, err := os.ReadFile(pidFile)
