@@ -200,7 +200,7 @@ func cellTip(ps PageState) string {
 	var parts []string
 	var last store.CheckRun
 	for _, id := range ps.Checks {
-		r, ok := ps.Latest[id]
+		r, ok := ps.Latest.Get(id)
 		if !ok {
 			parts = append(parts, checkTitle(id)+": never checked")
 			continue
@@ -259,16 +259,27 @@ func (s *Server) dashboard(c echo.Context) error {
 	var (
 		all      []studentSummary
 		regrades []store.Regrade
-		stats    []store.CheckStats
-		hands    []store.RaisedHand
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { all, err = s.summaries(gctx, co, 0); return err })
 	g.Go(func() (err error) { regrades, err = s.db.RecentRegrades(gctx, co.ID, 5); return err })
-	g.Go(func() (err error) { stats, err = s.db.CohortCheckStats(gctx, co.ID, 1); return err })
-	g.Go(func() (err error) { hands, err = s.db.RaisedHands(gctx, co.ID, raiseHandStreak); return err })
 	if err := g.Wait(); err != nil {
 		return err
+	}
+	// The hardest checks and the raised hands come from the matrix itself;
+	// only the hardest checks' most common diagnosis needs a query.
+	hands := matrixHands(all, raiseHandStreak)
+	hard := hardestChecks(matrixStats(all), 3)
+	pairs := make([][2]string, len(hard))
+	for i, h := range hard {
+		pairs[i] = [2]string{h.StepID, h.CheckID}
+	}
+	kinds, err := s.db.TopFailureKinds(ctx, co.ID, pairs, 1)
+	if err != nil {
+		return err
+	}
+	for i := range hard {
+		hard[i].Kinds = kinds[pairs[i]]
 	}
 	f := dashFilter(c)
 	base := fmt.Sprintf("/cohorts/%d/dashboard", co.ID)
@@ -320,7 +331,7 @@ func (s *Server) dashboard(c echo.Context) error {
 	for _, r := range regrades {
 		p.Regrades = append(p.Regrades, s.regradeView(r))
 	}
-	p.Hardest = s.hardest(stats, 3)
+	p.Hardest = s.hardest(hard, 3)
 	p.HandCount = len(hands)
 	for i, h := range hands {
 		if i == 5 {

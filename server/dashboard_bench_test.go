@@ -6,14 +6,16 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/coursekit/workshop/store"
 )
 
-// BenchmarkDashboardPages times whole pages (queries, derivation and
-// rendering) for a cohort of 1,000 students with 200,000 check runs.
+// BenchmarkDashboardPages times whole pages (queries, derivation,
+// rendering and compression) for a cohort of 1,000 students with 200,000
+// check runs: server-side, and through HTTP as a client receives them.
 // Run: go test -bench Dashboard -run '^$' ./server/
 func BenchmarkDashboardPages(b *testing.B) {
 	h := newHarness(b)
@@ -70,9 +72,28 @@ func BenchmarkDashboardPages(b *testing.B) {
 		b.Fatal(err)
 	}
 	c := h.sessionClient(inst)
+	cookie := &http.Cookie{Name: sessionCookie, Value: h.cookie(c, sessionCookie)}
 	base := fmt.Sprintf("/cohorts/%d", co.ID)
 	for _, path := range []string{"/dashboard", "/dashboard?sort=completion&dir=asc", "/dashboard/row/" + fmt.Sprint(ids[0]), "/stuck", "/export.csv"} {
-		b.Run(path, func(b *testing.B) {
+		// Server-side: the handler chain, gzip included, as a browser asks
+		// for it, without the network and the client's decoding.
+		b.Run("server"+path, func(b *testing.B) {
+			for b.Loop() {
+				req := httptest.NewRequest(http.MethodGet, base+path, nil)
+				req.AddCookie(cookie)
+				req.Header.Set("Accept-Encoding", "gzip")
+				rec := httptest.NewRecorder()
+				h.Srv.echo.ServeHTTP(rec, req)
+				if rec.Code != http.StatusOK {
+					b.Fatalf("%s: %d", path, rec.Code)
+				}
+			}
+			ms := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
+			b.ReportMetric(ms, "ms/op")
+			fmt.Printf("dashboard page %-36s %7.2f ms server-side (target < 100 ms)\n", path, ms)
+		})
+		// Through HTTP, as the benchmark's client receives it.
+		b.Run("http"+path, func(b *testing.B) {
 			for b.Loop() {
 				resp := h.get(c, base+path)
 				_, _ = io.Copy(io.Discard, resp.Body)
@@ -83,7 +104,7 @@ func BenchmarkDashboardPages(b *testing.B) {
 			}
 			ms := float64(b.Elapsed().Microseconds()) / 1000 / float64(b.N)
 			b.ReportMetric(ms, "ms/op")
-			fmt.Printf("dashboard page %-36s %7.2f ms per request\n", path, ms)
+			fmt.Printf("dashboard page %-36s %7.2f ms through HTTP\n", path, ms)
 		})
 	}
 }

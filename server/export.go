@@ -63,7 +63,7 @@ func (s *Server) exportRows(c echo.Context) (string, []exportRow, error) {
 			ep := exportPage{ID: ps.PageID, State: state, HasQuiz: ps.QuizID != ""}
 			for _, id := range ps.Checks {
 				r.ChecksTotal++
-				if run, ok := ps.Latest[id]; ok && run.Status == "pass" {
+				if run, ok := ps.Latest.Get(id); ok && run.Status == "pass" {
 					r.ChecksPassed++
 				}
 			}

@@ -164,7 +164,7 @@ func (s *Server) fillProgress(ctx context.Context, p *web.ProgressPage, userID i
 			StateLabel: stateLabel(st.Mark()), Runs: byPage[st.PageID]}
 		for _, id := range st.Checks {
 			cs := web.CheckState{ID: id, Title: checkTitle(id), Label: "Never checked"}
-			if r, ok := st.Latest[id]; ok {
+			if r, ok := st.Latest.Get(id); ok {
 				rv := resultView(r.CheckID, r.Title, r.Status, r.Summary, nil, "", r.Kind, r.StartedAt, 0)
 				cs.Status, cs.Label, cs.Summary, cs.At = r.Status, rv.StatusLabel(), r.Summary, r.StartedAt
 			}

@@ -2,6 +2,9 @@ package server
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"sync/atomic"
 
 	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/store"
@@ -14,7 +17,7 @@ type PageState struct {
 	Title      string
 	URL        string
 	Checks     []string
-	Latest     map[string]store.CheckRun // check id -> its last run
+	Latest     Runs // the last run of each check that ran
 	QuizID     string
 	Quiz       *store.QuizScore
 	PassMark   float64
@@ -45,28 +48,24 @@ func (p PageState) Mark() string {
 // pageStates derives the state of every page of the course from a
 // student's latest check runs and quiz scores. A step's checks and quiz
 // are the same in both variants, so the first variant's page describes it.
+// It sorts latest in place, by page.
 func pageStates(course *content.Course, latest []store.CheckRun, scores map[string]store.QuizScore, passMark float64) []PageState {
-	byCheck := map[string]map[string]store.CheckRun{}
-	for _, r := range latest {
-		if byCheck[r.StepID] == nil {
-			byCheck[r.StepID] = map[string]store.CheckRun{}
-		}
-		byCheck[r.StepID][r.CheckID] = r
-	}
-	var pages []*content.Page
-	for _, st := range course.Steps {
-		if p := st.Pages[course.Variants[0].ID]; p != nil {
-			pages = append(pages, p)
-		}
-	}
-	pages = append(pages, course.Topics...)
-	pages = append(pages, course.Bonus...)
+	// Sorted by page, each page's runs are a run of the slice, shared by
+	// its PageState: no map per student and page.
+	slices.SortFunc(latest, func(a, b store.CheckRun) int { return strings.Compare(a.StepID, b.StepID) })
+	pages := progressPages(course)
 	out := make([]PageState, 0, len(pages))
-	for _, p := range pages {
-		ps := PageState{PageID: p.ID, Title: p.Title, URL: content.PageURL(p.Kind, p.Variant, p.ID), Checks: p.Checks, QuizID: p.QuizID,
-			Latest: byCheck[p.ID], PassMark: passMark, ChecksDone: true, QuizDone: true}
+	for _, pg := range pages {
+		p := pg.page
+		lo, _ := slices.BinarySearchFunc(latest, p.ID, func(r store.CheckRun, id string) int { return strings.Compare(r.StepID, id) })
+		hi := lo
+		for hi < len(latest) && latest[hi].StepID == p.ID {
+			hi++
+		}
+		ps := PageState{PageID: p.ID, Title: p.Title, URL: pg.url, Checks: p.Checks, QuizID: p.QuizID,
+			Latest: Runs(latest[lo:hi:hi]), PassMark: passMark, ChecksDone: true, QuizDone: true}
 		for _, id := range p.Checks {
-			r, ok := ps.Latest[id]
+			r, ok := ps.Latest.Get(id)
 			if !ok {
 				ps.ChecksDone = false
 				continue
@@ -94,6 +93,62 @@ func pageStates(course *content.Course, latest []store.CheckRun, scores map[stri
 		out = append(out, ps)
 	}
 	return out
+}
+
+// Runs are the last runs of a page's checks, one per check.
+type Runs []store.CheckRun
+
+// Get returns the last run of a check (a page has a few: a scan is
+// cheaper than a map).
+func (rs Runs) Get(checkID string) (store.CheckRun, bool) {
+	for _, r := range rs {
+		if r.CheckID == checkID {
+			return r, true
+		}
+	}
+	return store.CheckRun{}, false
+}
+
+// progressPage is a page progress is shown for, with its address.
+type progressPage struct {
+	page *content.Page
+	url  string
+}
+
+// lastPages caches progressPages for the loaded course: the dashboard
+// derives a state per student and page, and the list only changes when
+// the course is reloaded (a new *content.Course).
+var lastPages atomic.Pointer[struct {
+	course *content.Course
+	pages  []progressPage
+}]
+
+// progressPages lists the pages progress is shown for, in course order:
+// the steps (their first variant: both share ids), the topics, the bonus.
+func progressPages(course *content.Course) []progressPage {
+	if c := lastPages.Load(); c != nil && c.course == course {
+		return c.pages
+	}
+	var pages []progressPage
+	add := func(p *content.Page) {
+		pages = append(pages, progressPage{page: p, url: content.PageURL(p.Kind, p.Variant, p.ID)})
+	}
+	for _, st := range course.Steps {
+		if p := st.Pages[course.Variants[0].ID]; p != nil {
+			add(p)
+		}
+	}
+	for _, p := range course.Topics {
+		add(p)
+	}
+	for _, p := range course.Bonus {
+		add(p)
+	}
+	lastPages.Store(&struct {
+		course *content.Course
+		pages  []progressPage
+	}{course, pages})
+	return pages
 }
 
 // studentStates loads what pageStates needs for one student.

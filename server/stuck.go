@@ -69,12 +69,9 @@ func (s *Server) cohortStuck(c echo.Context) error {
 // most students have not passed yet), with their commonest diagnosis.
 func (s *Server) hardest(stats []store.CheckStats, n int) []web.HardCheck {
 	var out []web.HardCheck
-	for _, st := range stats {
+	for _, st := range hardestChecks(stats, n) {
 		h := web.HardCheck{StepID: st.StepID, StepTitle: st.StepID, CheckTitle: checkTitle(st.CheckID), KeepFailing: st.KeepFailing,
 			NotPassing: st.Tried - st.Passed}
-		if h.NotPassing == 0 {
-			continue
-		}
 		if p, ok := s.checkablePage(st.StepID); ok {
 			h.StepTitle = pageLabel(s.course(), p.ID) + ": " + p.Title
 		}
@@ -83,15 +80,90 @@ func (s *Server) hardest(stats []store.CheckStats, n int) []web.HardCheck {
 		}
 		out = append(out, h)
 	}
+	return out
+}
+
+// hardestChecks returns the n checks the most students keep failing, then
+// do not pass, among those some student does not pass.
+func hardestChecks(stats []store.CheckStats, n int) []store.CheckStats {
+	var out []store.CheckStats
+	for _, st := range stats {
+		if st.Tried-st.Passed > 0 {
+			out = append(out, st)
+		}
+	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if out[i].KeepFailing != out[j].KeepFailing {
 			return out[i].KeepFailing > out[j].KeepFailing
 		}
-		return out[i].NotPassing > out[j].NotPassing
+		return out[i].Tried-out[i].Passed > out[j].Tried-out[j].Passed
 	})
 	if len(out) > n {
 		out = out[:n]
 	}
+	return out
+}
+
+// matrixStats derives, from the students the matrix loaded, what
+// CohortCheckStats counts in SQL except the median and the diagnoses: per
+// check, the students who ran it, whose last run passed, and who keep
+// failing it. Ordered by step and check, as CohortCheckStats.
+func matrixStats(all []studentSummary) []store.CheckStats {
+	pos := map[[2]string]int{}
+	var out []store.CheckStats
+	for _, st := range all {
+		for _, p := range st.Checks {
+			key := [2]string{p.StepID, p.CheckID}
+			i, ok := pos[key]
+			if !ok {
+				i = len(out)
+				pos[key] = i
+				out = append(out, store.CheckStats{StepID: p.StepID, CheckID: p.CheckID})
+			}
+			out[i].Tried++
+			if p.FirstPassAt != nil {
+				out[i].EverPassed++
+			}
+			switch {
+			case p.LastStatus == "pass":
+				out[i].Passed++
+			case p.FailStreak >= 2:
+				out[i].KeepFailing++
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].StepID != out[j].StepID {
+			return out[i].StepID < out[j].StepID
+		}
+		return out[i].CheckID < out[j].CheckID
+	})
+	return out
+}
+
+// matrixHands derives RaisedHands from the students the matrix loaded:
+// the checks whose last minStreak runs or more failed with one diagnosis,
+// longest streak first, then the most recent.
+func matrixHands(all []studentSummary, minStreak int) []store.RaisedHand {
+	var out []store.RaisedHand
+	for _, st := range all {
+		for _, p := range st.Checks {
+			if p.LastStatus != "pass" && p.KindStreak >= minStreak {
+				out = append(out, store.RaisedHand{UserID: st.ID, Name: st.Name, Email: st.Email, StepID: p.StepID, CheckID: p.CheckID,
+					Kind: p.LastKind, Streak: p.KindStreak, Summary: p.LastSummary, LastAt: p.LastAt})
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Streak != b.Streak {
+			return a.Streak > b.Streak
+		}
+		if !a.LastAt.Equal(b.LastAt) {
+			return a.LastAt.After(b.LastAt)
+		}
+		return a.UserID < b.UserID
+	})
 	return out
 }
 

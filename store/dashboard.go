@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -61,7 +62,8 @@ const (
 			SELECT p.user_id, p.step_id, p.check_id, p.attempts, p.failures, p.first_at, p.first_pass_at, p.last_run_id,
 			       p.last_status, p.last_kind, p.last_summary, p.last_at, p.fail_streak, p.kind_streak
 			FROM check_progress p
-			WHERE p.user_id IN (SELECT user_id FROM (` + sqlStudents + `) s)`
+			WHERE p.user_id IN (SELECT user_id FROM (` + sqlStudents + `) s)
+			ORDER BY p.user_id`
 	sqlCohortQuizzes = `
 			SELECT q.user_id, q.quiz_id, max(q.score), (array_agg(q.score ORDER BY q.created_at DESC))[1], count(*), max(q.created_at)
 			FROM quiz_attempts q
@@ -131,32 +133,47 @@ func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int
 		})
 		return err
 	})
+	// A cohort of 1,000 has tens of thousands of check rows: the ids,
+	// statuses and diagnoses, a few dozen distinct values, are read
+	// without a copy each (DriverBytes) and shared (interned); only the
+	// summaries are strings of their own.
 	g.Go(func() error {
 		rows, err := db.Pool.Query(gctx, sqlCohortChecks, cohortIDs, userID)
 		if err != nil {
 			return err
 		}
-		checks, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (CheckProgress, error) {
+		defer rows.Close()
+		var in interner
+		var step, check, status, kind pgtype.DriverBytes
+		for rows.Next() {
 			var p CheckProgress
-			err := r.Scan(&p.UserID, &p.StepID, &p.CheckID, &p.Attempts, &p.Failures, &p.FirstAt, &p.FirstPassAt, &p.LastRunID,
-				&p.LastStatus, &p.LastKind, &p.LastSummary, &p.LastAt, &p.FailStreak, &p.KindStreak)
-			return p, err
-		})
-		return err
+			if err := rows.Scan(&p.UserID, &step, &check, &p.Attempts, &p.Failures, &p.FirstAt, &p.FirstPassAt, &p.LastRunID,
+				&status, &kind, &p.LastSummary, &p.LastAt, &p.FailStreak, &p.KindStreak); err != nil {
+				return err
+			}
+			p.StepID, p.CheckID, p.LastStatus, p.LastKind = in.get(step), in.get(check), in.get(status), in.get(kind)
+			checks = append(checks, p)
+		}
+		return rows.Err()
 	})
 	g.Go(func() error {
 		rows, err := db.Pool.Query(gctx, sqlCohortQuizzes, cohortIDs, userID)
 		if err != nil {
 			return err
 		}
-		scores, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (userScore, error) {
+		defer rows.Close()
+		var in interner
+		var quiz pgtype.DriverBytes
+		for rows.Next() {
 			var us userScore
 			var best, latest float32
-			err := r.Scan(&us.userID, &us.QuizID, &best, &latest, &us.Attempts, &us.LastAt)
-			us.Best, us.Latest = float64(best), float64(latest)
-			return us, err
-		})
-		return err
+			if err := rows.Scan(&us.userID, &quiz, &best, &latest, &us.Attempts, &us.LastAt); err != nil {
+				return err
+			}
+			us.QuizID, us.Best, us.Latest = in.get(quiz), float64(best), float64(latest)
+			scores = append(scores, us)
+		}
+		return rows.Err()
 	})
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("store: cohort progress: %w", err)
@@ -173,11 +190,20 @@ func (db *DB) cohortsProgress(ctx context.Context, cohortIDs []int64, userID int
 			}
 		}
 	}
-	for _, p := range checks {
-		for _, i := range index[p.UserID] {
-			out[i].Checks = append(out[i].Checks, p)
+	// The checks come ordered by student: each student's are a run of
+	// the slice, shared rather than copied (capped, so an append by a
+	// caller never writes into the next student's run).
+	for lo := 0; lo < len(checks); {
+		id := checks[lo].UserID
+		hi := lo
+		for hi < len(checks) && checks[hi].UserID == id {
+			seen(id, checks[hi].LastAt)
+			hi++
 		}
-		seen(p.UserID, p.LastAt)
+		for _, i := range index[id] {
+			out[i].Checks = checks[lo:hi:hi]
+		}
+		lo = hi
 	}
 	for _, us := range scores {
 		for _, i := range index[us.userID] {
@@ -275,6 +301,48 @@ func (db *DB) CohortCheckStats(ctx context.Context, cohortID int64, topKinds int
 	return out, nil
 }
 
+// TopFailureKinds returns, for each of the given (step, check) pairs, the
+// top most common diagnoses of the cohort's students' failed runs, most
+// frequent first: the dashboard's few hardest checks, whose counts it
+// derives from the matrix it already loaded.
+func (db *DB) TopFailureKinds(ctx context.Context, cohortID int64, pairs [][2]string, top int) (map[[2]string][]KindCount, error) {
+	out := map[[2]string][]KindCount{}
+	if len(pairs) == 0 {
+		return out, nil
+	}
+	steps, checks := make([]string, len(pairs)), make([]string, len(pairs))
+	for i, p := range pairs {
+		steps[i], checks[i] = p[0], p[1]
+	}
+	rows, err := db.Pool.Query(ctx, `
+		WITH s AS (SELECT user_id FROM cohort_members WHERE cohort_id = $1 AND role = 'student'),
+		k AS (
+			SELECT k.step_id, k.check_id, k.kind, sum(k.runs) AS runs, count(*) AS students
+			FROM check_failure_kinds k JOIN s ON s.user_id = k.user_id
+			WHERE (k.step_id, k.check_id) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+			GROUP BY k.step_id, k.check_id, k.kind),
+		ranked AS (
+			SELECT *, row_number() OVER (PARTITION BY step_id, check_id ORDER BY runs DESC, kind) AS n FROM k)
+		SELECT step_id, check_id, kind, runs, students FROM ranked WHERE n <= $4
+		ORDER BY step_id, check_id, n`, cohortID, steps, checks, top)
+	if err != nil {
+		return nil, fmt.Errorf("store: failure kinds: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key [2]string
+		var kc KindCount
+		if err := rows.Scan(&key[0], &key[1], &kc.Kind, &kc.Runs, &kc.Students); err != nil {
+			return nil, fmt.Errorf("store: failure kinds: %w", err)
+		}
+		out[key] = append(out[key], kc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: failure kinds: %w", err)
+	}
+	return out, nil
+}
+
 // RaisedHands returns the cohort's students whose last minStreak runs or
 // more of one check failed with the same diagnosis, longest streak first.
 func (db *DB) RaisedHands(ctx context.Context, cohortID int64, minStreak int) ([]RaisedHand, error) {
@@ -317,4 +385,20 @@ func (db *DB) RebuildCheckProgress(ctx context.Context) error {
 		return fmt.Errorf("store: rebuild check progress: %w", err)
 	}
 	return nil
+}
+
+// interner shares one string per distinct value read from a column of
+// few distinct values (ids, statuses, diagnoses).
+type interner map[string]string
+
+func (in *interner) get(b []byte) string {
+	if *in == nil {
+		*in = interner{}
+	}
+	if s, ok := (*in)[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	(*in)[s] = s
+	return s
 }
