@@ -106,16 +106,17 @@ var authzMatrix = map[string]statuses{
 
 	// Progress and the cohort dashboard (the event stream ends quickly in
 	// this test: see StreamFor below).
-	"GET /progress":                        row(303, 200, 200, 200, 200, 200),
-	"GET /cohorts/:id/dashboard":           row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/dashboard/row/:user": row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/events":              row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/students/:user":      row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/stuck":               row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/export.csv":          row(303, 403, 403, 200, 403, 200),
-	"GET /cohorts/:id/export.json":         row(303, 403, 403, 200, 403, 200),
-	"POST /cohorts/:id/regrade":            row(303, 403, 403, 422, 403, 422),
-	"GET /admin/cohorts":                   row(303, 403, 403, 403, 403, 200),
+	"GET /progress":                              row(303, 200, 200, 200, 200, 200),
+	"GET /cohorts/:id/dashboard":                 row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/dashboard/row/:user":       row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/events":                    row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/students/:user":            row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/stuck":                     row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/export.csv":                row(303, 403, 403, 200, 403, 200),
+	"GET /cohorts/:id/export.json":               row(303, 403, 403, 200, 403, 200),
+	"POST /cohorts/:id/regrade":                  row(303, 403, 403, 422, 403, 422),
+	"POST /cohorts/:id/regrades/:regrade/cancel": row(303, 403, 403, 303, 403, 303),
+	"GET /admin/cohorts":                         row(303, 403, 403, 403, 403, 200),
 
 	// The free-tier calculator is public. The matrix's body {} has no
 	// instance group: a 422 about the input, the same for everyone.
@@ -148,12 +149,13 @@ var authzPaths = map[string]func(w *world) string{
 
 // authzParams fills path parameters by name: cohort A's ids by default.
 var authzParams = map[string]func(w *world) string{
-	"id":    func(w *world) string { return fmt.Sprint(w.CohortA.ID) },
-	"user":  func(w *world) string { return fmt.Sprint(w.StudentA.ID) },
-	"code":  func(w *world) string { return w.CohortA.JoinCode },
-	"token": func(w *world) string { return w.SetupToken },
-	"*":     func(w *world) string { return "app.css" },
-	"file":  func(*world) string { return "SHA256SUMS" },
+	"id":      func(w *world) string { return fmt.Sprint(w.CohortA.ID) },
+	"user":    func(w *world) string { return fmt.Sprint(w.StudentA.ID) },
+	"code":    func(w *world) string { return w.CohortA.JoinCode },
+	"token":   func(w *world) string { return w.SetupToken },
+	"*":       func(w *world) string { return "app.css" },
+	"file":    func(*world) string { return "SHA256SUMS" },
+	"regrade": func(w *world) string { return fmt.Sprint(w.RegradeA) },
 }
 
 // statuses is one matrix row, in the column order above.

@@ -386,7 +386,8 @@ func (s *Server) regradeView(r store.Regrade) web.RegradeView {
 	if p, ok := s.checkablePage(r.StepID); ok {
 		title = p.Title
 	}
-	return web.RegradeView{ID: r.ID, StepTitle: title, Total: r.Total, Done: r.Done, Failed: r.Failed, Finished: r.Finished(), CreatedAt: r.CreatedAt}
+	return web.RegradeView{ID: r.ID, StepTitle: title, Total: r.Total, Done: r.Done, Failed: r.Failed, Cancelled: r.Cancelled,
+		Finished: r.Finished(), CreatedAt: r.CreatedAt, CohortID: r.CohortID}
 }
 
 // handView shows a raised hand.

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/coursekit/workshop/store"
 	"github.com/coursekit/workshop/store/storetest"
 	"github.com/coursekit/workshop/web"
@@ -123,6 +125,7 @@ type world struct {
 	CohortA, CohortB                                    *store.Cohort
 	SetupToken                                          string // an unused instructor invitation
 	ResetToken                                          string // an unused password reset link of StudentA
+	RegradeA                                            int64  // a regrade of cohort A, under way (no jobs queued)
 	TokenA                                              int64  // an API token of StudentA
 }
 
@@ -146,6 +149,15 @@ func (h *harness) world() *world {
 	}
 	w.ResetToken = newToken()
 	if err := h.DB.CreatePasswordReset(ctx, w.StudentA.ID, &w.InstructorA.ID, hashToken(w.ResetToken), time.Now().Add(time.Hour)); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.DB.Transact(ctx, func(tx pgx.Tx) error {
+		r, _, err := store.CreateRegrade(ctx, tx, w.CohortA.ID, "build-image", w.InstructorA.ID)
+		if err == nil {
+			w.RegradeA = r.ID
+		}
+		return err
+	}); err != nil {
 		h.t.Fatal(err)
 	}
 	t, err := h.DB.CreateAPIToken(ctx, w.StudentA.ID, "a", hashToken(newToken()))

@@ -325,3 +325,94 @@ func TestStreamOutlivesReadTimeout(t *testing.T) {
 		t.Errorf("%d heartbeats in %s (the stream ended: %v)", beats, time.Since(start).Round(time.Millisecond), r.Err())
 	}
 }
+
+// An instructor cancels a regrade under way: the students it has not
+// finished are counted as cancelled at once, queued jobs end without
+// running, and the jobs already running no longer count.
+func TestRegradeCancel(t *testing.T) {
+	var entered atomic.Int32
+	release := make(chan struct{})
+	gate := func(ctx context.Context, _ int64) error {
+		entered.Add(1)
+		select {
+		case <-release:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	h := newHarness(t, func(o *Options) {
+		o.Live = LiveOptions{RegradeWorkers: 2, StopGrace: 100 * time.Millisecond, regradeGate: gate}
+	})
+	h.start()
+	w := h.world()
+	for i := 0; i < 4; i++ {
+		h.addStudent(w.CohortA, h.createUser(store.RoleStudent))
+	}
+	teacher := h.sessionClient(w.InstructorA)
+	resp := h.postForm(teacher, fmt.Sprintf("/cohorts/%d/regrade", w.CohortA.ID), url.Values{"step": {"build-image"}})
+	if readBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("regrade: %d", resp.StatusCode)
+	}
+	for deadline := time.Now().Add(20 * time.Second); entered.Load() < 2; {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d jobs started", entered.Load())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	ctx := context.Background()
+	list, err := h.DB.RecentRegrades(ctx, w.CohortA.ID, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("regrades: %v %v", list, err)
+	}
+	r := list[0]
+	page := readBody(h.get(teacher, fmt.Sprintf("/cohorts/%d/dashboard", w.CohortA.ID)))
+	cancelPath := fmt.Sprintf("/cohorts/%d/regrades/%d/cancel", w.CohortA.ID, r.ID)
+	if !strings.Contains(page, `action="`+cancelPath+`"`) {
+		t.Fatal("the dashboard offers no Cancel for the regrade under way")
+	}
+
+	// Another cohort's instructor cannot; the cohort's can, by the JSON API.
+	if got := statusOf(h.api(h.sessionClient(w.InstructorB), http.MethodPost, cancelPath, "{}", "")); got != http.StatusForbidden {
+		t.Errorf("instructor of B: %d, want 403", got)
+	}
+	if got := statusOf(h.api(teacher, http.MethodPost, fmt.Sprintf("/cohorts/%d/regrades/%d/cancel", w.CohortB.ID, r.ID), "{}", "")); got != http.StatusForbidden {
+		t.Errorf("another cohort's path: %d, want 403", got)
+	}
+	resp = h.api(teacher, http.MethodPost, cancelPath, "{}", "")
+	var out struct {
+		Total, Done, Cancelled int
+		Finished               bool
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("cancel: %d %v", resp.StatusCode, err)
+	}
+	resp.Body.Close()
+	if out.Total != 5 || out.Cancelled != 5 || out.Done != 0 || !out.Finished {
+		t.Errorf("after cancelling: %+v, want 5 of 5 cancelled and finished", out)
+	}
+
+	// The running jobs finish; the queued ones end without a check.
+	close(release)
+	time.Sleep(2 * time.Second)
+	got, err := h.DB.RegradeByID(ctx, r.ID)
+	if err != nil || got.Done != 0 || got.Failed != 0 || got.Cancelled != 5 || got.CancelledAt == nil {
+		t.Errorf("regrade after its jobs ended: %+v %v", got, err)
+	}
+	var students int
+	if err := h.DB.Pool.QueryRow(ctx, `SELECT count(DISTINCT user_id) FROM check_runs WHERE source = 'regrade' AND cohort_id = $1`,
+		w.CohortA.ID).Scan(&students); err != nil {
+		t.Fatal(err)
+	}
+	if students > 2 {
+		t.Errorf("%d students were checked after the cancel; at most the 2 already running may be", students)
+	}
+	page = readBody(h.get(teacher, fmt.Sprintf("/cohorts/%d/dashboard", w.CohortA.ID)))
+	if !strings.Contains(page, "5 cancelled") || strings.Contains(page, `action="`+cancelPath+`"`) {
+		t.Error("the dashboard does not show the cancelled regrade as finished")
+	}
+	// Cancelling again changes nothing.
+	if got := statusOf(h.postForm(teacher, cancelPath, nil)); got != http.StatusSeeOther {
+		t.Errorf("second cancel: %d, want 303", got)
+	}
+}

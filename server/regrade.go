@@ -2,8 +2,10 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -42,6 +44,11 @@ type regradeWorker struct {
 // Work runs one student's checks and counts them in the regrade.
 func (w *regradeWorker) Work(ctx context.Context, job *river.Job[RegradeArgs]) error {
 	s, a := w.s, job.Args
+	// A cancelled regrade (or a student already counted, when a job runs
+	// again after a restart) has nothing left to do here.
+	if pending, err := s.db.RegradeItemPending(ctx, a.RegradeID, a.UserID); err != nil || !pending {
+		return err
+	}
 	if gate := s.liveOpts.regradeGate; gate != nil {
 		if err := gate(ctx, a.UserID); err != nil {
 			return err
@@ -149,6 +156,34 @@ func (s *Server) regradeCohort(c echo.Context) error {
 	}
 	if wantsJSON(c) {
 		return c.JSON(http.StatusAccepted, map[string]any{"regrade_id": r.ID, "total": r.Total})
+	}
+	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cohorts/%d/dashboard#regrade-%d", co.ID, r.ID))
+}
+
+// cancelRegrade stops a regrade of the cohort: the students it has not
+// reached are counted as cancelled and their jobs end without running.
+func (s *Server) cancelRegrade(c echo.Context) error {
+	co, err := s.cohortParam(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("regrade"), 10, 64)
+	if err != nil || id <= 0 {
+		return Errorf(http.StatusNotFound, "This cohort has no such regrade.")
+	}
+	r, err := s.db.CancelRegrade(c.Request().Context(), co.ID, id, s.currentUser(c).ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return Errorf(http.StatusNotFound, "This cohort has no such regrade.")
+	}
+	if err != nil {
+		return err
+	}
+	if r.Cancelled > 0 {
+		s.log.Info("regrade cancelled", "regrade", r.ID, "cohort", co.ID, "cancelled", r.Cancelled, "by", s.currentUser(c).ID)
+	}
+	if wantsJSON(c) {
+		return c.JSON(http.StatusOK, map[string]any{"regrade_id": r.ID, "total": r.Total, "done": r.Done, "failed": r.Failed,
+			"cancelled": r.Cancelled, "finished": r.Finished()})
 	}
 	return c.Redirect(http.StatusSeeOther, fmt.Sprintf("/cohorts/%d/dashboard#regrade-%d", co.ID, r.ID))
 }

@@ -93,6 +93,7 @@ func (s *Server) routes() {
 	e.GET("/cohorts/:id/export.csv", s.exportCSV, s.requireStaff)
 	e.GET("/cohorts/:id/export.json", s.exportJSON, s.requireStaff)
 	e.POST("/cohorts/:id/regrade", s.regradeCohort, s.requireStaff)
+	e.POST("/cohorts/:id/regrades/:regrade/cancel", s.cancelRegrade, s.requireStaff)
 	e.GET("/admin/cohorts", s.adminCohorts, s.requireAdmin)
 
 	// Administration.

@@ -19,12 +19,14 @@ type Regrade struct {
 	Total       int
 	Done        int
 	Failed      int
+	Cancelled   int // students not reached when it was cancelled
 	CreatedAt   time.Time
 	FinishedAt  *time.Time
+	CancelledAt *time.Time
 }
 
-// Finished reports whether every student's run is over.
-func (r Regrade) Finished() bool { return r.Done+r.Failed >= r.Total }
+// Finished reports whether every student's run is over (or cancelled).
+func (r Regrade) Finished() bool { return r.Done+r.Failed+r.Cancelled >= r.Total }
 
 // RegradeEvent is announced on EventsChannel when a regrade advances; it
 // has the fields of Event (Kind "regrade") and the counts.
@@ -34,13 +36,15 @@ type RegradeEvent struct {
 	Total     int   `json:"total"`
 	Done      int   `json:"done"`
 	Failed    int   `json:"failed"`
+	Cancelled int   `json:"cancelled"`
 }
 
-const regradeColumns = `id, cohort_id, step_id, requested_by, total, done, failed, created_at, finished_at`
+const regradeColumns = `id, cohort_id, step_id, requested_by, total, done, failed, cancelled, created_at, finished_at, cancelled_at`
 
 func scanRegrade(row pgx.Row) (*Regrade, error) {
 	var r Regrade
-	if err := row.Scan(&r.ID, &r.CohortID, &r.StepID, &r.RequestedBy, &r.Total, &r.Done, &r.Failed, &r.CreatedAt, &r.FinishedAt); err != nil {
+	if err := row.Scan(&r.ID, &r.CohortID, &r.StepID, &r.RequestedBy, &r.Total, &r.Done, &r.Failed, &r.Cancelled,
+		&r.CreatedAt, &r.FinishedAt, &r.CancelledAt); err != nil {
 		return nil, mapErr(err)
 	}
 	return &r, nil
@@ -99,20 +103,73 @@ func (db *DB) FinishRegradeItem(ctx context.Context, regradeID, userID int64, fa
 		}
 		out, err = scanRegrade(tx.QueryRow(ctx, `
 			UPDATE regrades SET done = done + $2, failed = failed + $3,
-			       finished_at = CASE WHEN done + failed + 1 >= total THEN now() END
+			       finished_at = CASE WHEN done + failed + cancelled + 1 >= total THEN now() END
 			WHERE id = $1 RETURNING `+regradeColumns, regradeID, boolInt(!failed), boolInt(failed)))
 		if err != nil {
 			return err
 		}
-		payload, _ := json.Marshal(RegradeEvent{Event: Event{Kind: "regrade", CohortID: out.CohortID, StepID: out.StepID},
-			RegradeID: out.ID, Total: out.Total, Done: out.Done, Failed: out.Failed})
-		_, err = tx.Exec(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, string(payload))
-		return err
+		return announceRegrade(ctx, tx, out)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: finish regrade item: %w", err)
 	}
 	return out, nil
+}
+
+// announceRegrade tells every replica's dashboards the regrade's counts.
+func announceRegrade(ctx context.Context, tx pgx.Tx, r *Regrade) error {
+	payload, _ := json.Marshal(RegradeEvent{Event: Event{Kind: "regrade", CohortID: r.CohortID, StepID: r.StepID},
+		RegradeID: r.ID, Total: r.Total, Done: r.Done, Failed: r.Failed, Cancelled: r.Cancelled})
+	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, EventsChannel, string(payload))
+	return err
+}
+
+// CancelRegrade stops a regrade of the cohort: every student it has not
+// finished is counted as cancelled, so their queued jobs end without
+// running (a check already running completes and is stored, but no longer
+// counts). Cancelling a finished regrade changes nothing. ErrNotFound when
+// the cohort has no such regrade.
+func (db *DB) CancelRegrade(ctx context.Context, cohortID, regradeID, by int64) (*Regrade, error) {
+	var out *Regrade
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		r, err := scanRegrade(tx.QueryRow(ctx, `SELECT `+regradeColumns+` FROM regrades
+			WHERE id = $1 AND cohort_id = $2 FOR UPDATE`, regradeID, cohortID))
+		if err != nil {
+			return err
+		}
+		tag, err := tx.Exec(ctx, `UPDATE regrade_items SET state = 'cancelled', finished_at = now()
+			WHERE regrade_id = $1 AND state = 'pending'`, regradeID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			out = r
+			return nil
+		}
+		out, err = scanRegrade(tx.QueryRow(ctx, `
+			UPDATE regrades SET cancelled = cancelled + $2, cancelled_at = now(), cancelled_by = $3, finished_at = now()
+			WHERE id = $1 RETURNING `+regradeColumns, regradeID, tag.RowsAffected(), by))
+		if err != nil {
+			return err
+		}
+		return announceRegrade(ctx, tx, out)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: cancel regrade: %w", err)
+	}
+	return out, nil
+}
+
+// RegradeItemPending reports whether a student's part of a regrade is
+// still to run (not finished, not cancelled).
+func (db *DB) RegradeItemPending(ctx context.Context, regradeID, userID int64) (bool, error) {
+	var pending bool
+	err := db.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM regrade_items
+		WHERE regrade_id = $1 AND user_id = $2 AND state = 'pending')`, regradeID, userID).Scan(&pending)
+	if err != nil {
+		return false, fmt.Errorf("store: regrade item: %w", err)
+	}
+	return pending, nil
 }
 
 func boolInt(b bool) int {

@@ -146,8 +146,10 @@ type RegradeView struct {
 	Total     int
 	Done      int
 	Failed    int
+	Cancelled int
 	Finished  bool
 	CreatedAt time.Time
+	CohortID  int64
 }
 
 // RaisedHandView is a student stuck on one check with one diagnosis.

@@ -64,12 +64,15 @@
     var li = document.getElementById("regrade-" + d.regrade_id);
     if (!li) return;
     var bar = li.querySelector("progress");
-    if (bar) { bar.max = d.total; bar.value = d.done + d.failed; }
+    var ended = d.done + d.failed + (d.cancelled || 0);
+    if (bar) { bar.max = d.total; bar.value = ended; }
     var count = li.querySelector(".regrade-count");
     if (count) {
       count.textContent = d.done + " of " + d.total + " done" + (d.failed ? ", " + d.failed + " failed" : "") +
-        (d.done + d.failed >= d.total ? " · finished" : "");
+        (d.cancelled ? ", " + d.cancelled + " cancelled" : "") + (ended >= d.total ? " · finished" : "");
     }
+    var cancel = li.querySelector(".regrade-cancel");
+    if (cancel && ended >= d.total) cancel.remove();
   }
 
   var source = new EventSource(table.getAttribute("data-events"));
