@@ -300,6 +300,30 @@ func (s *Server) apiUsers(c echo.Context) error {
 	return c.JSON(http.StatusOK, out)
 }
 
+// apiUpdateUser changes an account's role: {"role": "student|instructor|admin"}.
+func (s *Server) apiUpdateUser(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return Errorf(http.StatusNotFound, "There is no such account.")
+	}
+	var in struct {
+		Role string `json:"role"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	f := valuesForm(url.Values{"role": {in.Role}})
+	role := f.choice("role", store.RoleStudent, store.RoleInstructor, store.RoleAdmin)
+	if !f.ok() {
+		return f.fieldErrors()
+	}
+	u, err := s.setRole(c, id, role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toAPIUser(u))
+}
+
 func (s *Server) apiInviteInstructor(c echo.Context) error {
 	link, err := s.newInstructorInvite(c)
 	if err != nil {

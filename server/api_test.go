@@ -152,6 +152,23 @@ func TestAPIAdmin(t *testing.T) {
 	if len(users) != 5 {
 		t.Errorf("%d users, want 5", len(users))
 	}
+	// Role changes: a promotion, a role that does not exist, the last
+	// admin, an unknown account.
+	resp = h.api(admin, http.MethodPut, fmt.Sprintf("/api/v1/users/%d", w.StudentB.ID), `{"role":"instructor"}`, "")
+	var changed apiUser
+	decodeInto(t, resp, &changed)
+	if changed.Role != store.RoleInstructor || changed.ID != w.StudentB.ID {
+		t.Errorf("promoted: %+v", changed)
+	}
+	for body, want := range map[string]int{`{"role":"root"}`: 422, `{"role":"student"}`: 409, `{"role":`: 400} {
+		resp := h.api(admin, http.MethodPut, fmt.Sprintf("/api/v1/users/%d", w.Admin.ID), body, "")
+		if text := readBody(resp); resp.StatusCode != want || !strings.Contains(text, `"error"`) {
+			t.Errorf("PUT %s on the last admin: %d %s, want %d with a message", body, resp.StatusCode, text, want)
+		}
+	}
+	if got := statusOf(h.api(admin, http.MethodPut, "/api/v1/users/999999", `{"role":"student"}`, "")); got != http.StatusNotFound {
+		t.Errorf("unknown account: %d, want 404", got)
+	}
 	// The invitation creates an instructor account, once.
 	u, _ := url.Parse(invite.URL)
 	c := h.client()

@@ -69,6 +69,7 @@ var authzMatrix = map[string]statuses{
 	"POST /api/v1/cohorts/:id/instructors":              row(401, 403, 403, 422, 403, 422),
 	"GET /api/v1/users":                                 row(401, 403, 403, 403, 403, 200),
 	"POST /api/v1/users/:id/reset-link":                 row(401, 403, 403, 403, 403, 201), // StudentB's account
+	"PUT /api/v1/users/:id":                             row(401, 403, 403, 403, 403, 422), // StudentB's account; {} names no role
 	"POST /api/v1/instructor-invites":                   row(401, 403, 403, 403, 403, 201),
 
 	// The course is public; checks, quizzes and the target page need a
@@ -143,8 +144,9 @@ var authzPaths = map[string]func(w *world) string{
 	"POST /api/v1/users/:id/reset-link": func(w *world) string {
 		return fmt.Sprintf("/api/v1/users/%d/reset-link", w.StudentB.ID)
 	},
-	"GET /reset/:token":  func(w *world) string { return "/reset/" + w.ResetToken },
-	"POST /reset/:token": func(w *world) string { return "/reset/" + w.ResetToken },
+	"PUT /api/v1/users/:id": func(w *world) string { return fmt.Sprintf("/api/v1/users/%d", w.StudentB.ID) },
+	"GET /reset/:token":     func(w *world) string { return "/reset/" + w.ResetToken },
+	"POST /reset/:token":    func(w *world) string { return "/reset/" + w.ResetToken },
 }
 
 // authzParams fills path parameters by name: cohort A's ids by default.

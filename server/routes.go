@@ -116,6 +116,7 @@ func (s *Server) routes() {
 	api.POST("/cohorts/:id/members/:user/reset-link", s.apiCohortResetLink, s.requireStaff)
 	api.POST("/cohorts/:id/instructors", s.apiAddInstructor, s.requireStaff)
 	api.GET("/users", s.apiUsers, s.requireAdmin)
+	api.PUT("/users/:id", s.apiUpdateUser, s.requireAdmin)
 	api.POST("/users/:id/reset-link", s.apiUserResetLink, s.requireAdmin)
 	api.POST("/instructor-invites", s.apiInviteInstructor, s.requireAdmin)
 }
