@@ -243,6 +243,15 @@ func (s *Server) sendEvent(send func(string, ...any) error, cohortID int64, stud
 		}
 		data, _ := json.Marshal(ev)
 		return send("event: regrade\ndata: %s\n\n", data)
+	case "member":
+		if ev.CohortID != cohortID {
+			return nil
+		}
+		if ev.UserID > 0 {
+			students[ev.UserID] = true // a new student's results come next
+		}
+		data, _ := json.Marshal(ev.Event)
+		return send("event: member\ndata: %s\n\n", data)
 	case "check", "quiz":
 		if ev.CohortID != cohortID && !students[ev.UserID] {
 			return nil

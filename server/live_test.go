@@ -416,3 +416,39 @@ func TestRegradeCancel(t *testing.T) {
 		t.Errorf("second cancel: %d, want 303", got)
 	}
 }
+
+// A student joining through the invite link, and one removed, reach the
+// cohort's open dashboards as "member" events; other cohorts' do not.
+func TestMemberEventsReachTheDashboard(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	w := h.world()
+	eventsA := h.stream(h.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/events", w.CohortA.ID))
+	eventsB := h.stream(h.sessionClient(w.InstructorB), fmt.Sprintf("/cohorts/%d/events", w.CohortB.ID))
+	next(t, eventsA, "retry", 5*time.Second)
+	next(t, eventsB, "retry", 5*time.Second)
+
+	resp := h.postForm(h.client(), "/join/"+w.CohortA.JoinCode, url.Values{"name": {"Newcomer"}, "email": {"newcomer@example.org"}, "password": {"a good long password"}})
+	if readBody(resp); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("join: %d", resp.StatusCode)
+	}
+	ev := next(t, eventsA, "member", 5*time.Second)
+	var got store.Event
+	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil || got.Kind != "member" || got.CohortID != w.CohortA.ID {
+		t.Errorf("member event: %s %v", ev.Data, err)
+	}
+	if got := statusOf(h.postForm(h.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/members/%d/remove", w.CohortA.ID, w.StudentA.ID), nil)); got != http.StatusSeeOther {
+		t.Fatalf("remove: %d", got)
+	}
+	ev = next(t, eventsA, "member", 5*time.Second)
+	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil || got.UserID != w.StudentA.ID {
+		t.Errorf("removal event: %s %v", ev.Data, err)
+	}
+	select {
+	case ev := <-eventsB:
+		if ev.Name == "member" {
+			t.Errorf("cohort B's dashboard got cohort A's member event: %s", ev.Data)
+		}
+	case <-time.After(500 * time.Millisecond):
+	}
+}

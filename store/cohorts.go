@@ -179,24 +179,37 @@ func (db *DB) SetJoinCode(ctx context.Context, id int64, code string) (*Cohort, 
 // the first membership, except that a student added as instructor is
 // promoted.
 func (db *DB) AddMember(ctx context.Context, cohortID, userID int64, role string) error {
-	_, err := db.Pool.Exec(ctx, `
-		INSERT INTO cohort_members (cohort_id, user_id, role) VALUES ($1, $2, $3)
-		ON CONFLICT (cohort_id, user_id) DO UPDATE SET role = 'instructor'
-		WHERE cohort_members.role = 'student' AND excluded.role = 'instructor'`, cohortID, userID, role)
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `
+			INSERT INTO cohort_members (cohort_id, user_id, role) VALUES ($1, $2, $3)
+			ON CONFLICT (cohort_id, user_id) DO UPDATE SET role = 'instructor'
+			WHERE cohort_members.role = 'student' AND excluded.role = 'instructor'`, cohortID, userID, role)
+		if err != nil || tag.RowsAffected() == 0 {
+			return mapErr(err)
+		}
+		// The cohort's open dashboards learn that its members changed.
+		return notify(ctx, tx, Event{Kind: "member", UserID: userID, CohortID: cohortID})
+	})
 	if err != nil {
-		return fmt.Errorf("store: add member: %w", mapErr(err))
+		return fmt.Errorf("store: add member: %w", err)
 	}
 	return nil
 }
 
 // RemoveMember takes a user out of a cohort; ErrNotFound when not in it.
 func (db *DB) RemoveMember(ctx context.Context, cohortID, userID int64) error {
-	tag, err := db.Pool.Exec(ctx, `DELETE FROM cohort_members WHERE cohort_id = $1 AND user_id = $2`, cohortID, userID)
+	err := db.Transact(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM cohort_members WHERE cohort_id = $1 AND user_id = $2`, cohortID, userID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		return notify(ctx, tx, Event{Kind: "member", UserID: userID, CohortID: cohortID})
+	})
 	if err != nil {
 		return fmt.Errorf("store: remove member: %w", err)
-	}
-	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("store: remove member: %w", ErrNotFound)
 	}
 	return nil
 }

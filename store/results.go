@@ -15,7 +15,7 @@ const EventsChannel = "workshop_events"
 
 // Event is the payload announced on EventsChannel.
 type Event struct {
-	Kind     string `json:"kind"` // "check" or "quiz"
+	Kind     string `json:"kind"` // "check", "quiz", or "member" (someone joined or left the cohort)
 	UserID   int64  `json:"user_id"`
 	CohortID int64  `json:"cohort_id,omitempty"`
 	StepID   string `json:"step_id,omitempty"`

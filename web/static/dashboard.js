@@ -87,6 +87,19 @@
   source.addEventListener("progress", function (ev) {
     try { queue(String(JSON.parse(ev.data).user_id)); } catch (e) {}
   });
+  // Someone joined or left: the rows and the totals change, so the page
+  // offers a refresh rather than moving rows under the reader's eyes.
+  var membersChanged = 0;
+  source.addEventListener("member", function () {
+    var note = document.getElementById("members-changed");
+    if (!note) return;
+    membersChanged++;
+    note.querySelector("span").textContent = membersChanged === 1 ?
+      "The cohort's members changed since this page loaded (a student joined or left)." :
+      "The cohort's members changed " + membersChanged + " times since this page loaded.";
+    note.querySelector("a").href = location.href;
+    note.hidden = false;
+  });
   source.addEventListener("regrade", regrade);
   source.addEventListener("resync", resync);
 })();
