@@ -349,7 +349,10 @@ func (s *Server) dashboardRow(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
+	uid, err := memberParam(c) // never 0, which would mean every student
+	if err != nil {
+		return err
+	}
 	list, err := s.cohortSummaries(c, co, uid)
 	if err != nil {
 		return err

@@ -98,7 +98,10 @@ func (s *Server) cohortStudent(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	uid, _ := strconv.ParseInt(c.Param("user"), 10, 64)
+	uid, err := memberParam(c)
+	if err != nil {
+		return err
+	}
 	ok, err := s.db.HasCohortRole(ctx, co.ID, uid, store.RoleStudent)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -236,4 +237,18 @@ func countQuizColumns(header []string) int {
 		}
 	}
 	return n
+}
+
+// A row or a student page asked for with a malformed or zero student id is
+// "no such member", never every student of the cohort.
+func TestDashboardRowNeedsAStudent(t *testing.T) {
+	h := newHarness(t)
+	w := h.world()
+	c := h.sessionClient(w.InstructorA)
+	for _, p := range []string{"/dashboard/row/xyz", "/dashboard/row/0", "/dashboard/row/-3", "/students/abc", "/students/0"} {
+		resp := h.get(c, fmt.Sprintf("/cohorts/%d%s", w.CohortA.ID, p))
+		if text := readBody(resp); resp.StatusCode != http.StatusNotFound || strings.Contains(text, fmt.Sprintf("student-%d", w.StudentA.ID)) {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
 }
