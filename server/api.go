@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -84,8 +86,17 @@ func decodeProblem(err error) string {
 	switch {
 	case errors.As(err, &se):
 		return "invalid JSON"
+	case errors.As(err, &te) && te.Field == "":
+		return fmt.Sprintf("got a JSON %s instead", te.Value)
 	case errors.As(err, &te):
-		return fmt.Sprintf("field %q has the wrong type", te.Field)
+		return fmt.Sprintf("field %q has the wrong type (a JSON %s)", te.Field, te.Value)
+	case errors.Is(err, io.EOF):
+		return "the body is empty"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the JSON ends too early"
+	}
+	if f, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return "unknown field " + f + " (docs/api.md lists the fields)"
 	}
 	if len(err.Error()) < 120 {
 		return err.Error()

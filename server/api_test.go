@@ -184,3 +184,30 @@ func TestAPIAdmin(t *testing.T) {
 		t.Errorf("second use of the invitation: %d, want 410", resp.StatusCode)
 	}
 }
+
+// TestJSONBodyProblemsAreNamed: what a script sent wrong is said in words.
+func TestJSONBodyProblemsAreNamed(t *testing.T) {
+	h := newHarness(t)
+	w := h.world()
+	c := h.sessionClient(w.InstructorA)
+	path := fmt.Sprintf("/api/v1/cohorts/%d", w.CohortA.ID)
+	for body, want := range map[string]string{
+		`[]`:             "got a JSON array instead",
+		`"x"`:            "got a JSON string instead",
+		`{"name": 1}`:    `field "name" has the wrong type (a JSON number)`,
+		`{"name": "x"`:   "the JSON ends too early",
+		`{"name": }`:     "invalid JSON",
+		``:               "the body is empty",
+		`{"nope": true}`: `unknown field "nope"`,
+	} {
+		resp := h.api(c, http.MethodPut, path, body, "")
+		var out struct {
+			Error string `json:"error"`
+		}
+		err := json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusBadRequest || !strings.Contains(out.Error, want) {
+			t.Errorf("PUT %q: %d %q (%v), want 400 saying %q", body, resp.StatusCode, out.Error, err, want)
+		}
+	}
+}
