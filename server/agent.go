@@ -225,7 +225,10 @@ func (l *agentListener) HandleNotification(_ context.Context, n *pgconn.Notifica
 	return nil
 }
 
-func (l *agentListener) HandleBacklog(context.Context, string, *pgx.Conn) error {
+// HandleBacklog runs after every (re)connection of the listener: a token
+// revoked while it was away was announced to nobody here, so every session
+// this replica holds is checked again.
+func (l *agentListener) HandleBacklog(ctx context.Context, _ string, _ *pgx.Conn) error {
 	if l.ready != nil {
 		select {
 		case <-l.ready:
@@ -233,14 +236,18 @@ func (l *agentListener) HandleBacklog(context.Context, string, *pgx.Conn) error 
 			close(l.ready)
 		}
 	}
+	go func() {
+		if n := l.s.agents.Reverify(ctx, func(err error) bool { return errors.Is(err, store.ErrNotFound) }); n > 0 {
+			l.s.log.Info("ended the sessions of agents whose token was revoked while the listener was away", "count", n)
+		}
+	}()
 	return nil
 }
 
 // listenAgents keeps a LISTEN on store.AgentChannel until ctx ends; ready,
 // when not nil, is closed once the LISTEN is in place. A token revoked
-// while the listener is away from the database (PostgreSQL restarting)
-// is still refused at the agent's next connect, but a session already
-// open on this replica lasts until then.
+// while the listener is away from the database (PostgreSQL restarting) is
+// caught when it is back: HandleBacklog checks every session again.
 func (s *Server) listenAgents(ctx context.Context, ready chan struct{}) {
 	l := &pgxlisten.Listener{
 		Connect: func(ctx context.Context) (*pgx.Conn, error) {

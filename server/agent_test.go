@@ -298,3 +298,36 @@ func TestAgentReachedThroughAnotherReplica(t *testing.T) {
 		t.Fatal("the agent reconnected with the old token")
 	}
 }
+
+// A token revoked while this replica's listener is away from the database
+// (the announcement is missed) still ends the session held here, once the
+// listener is back.
+func TestRevocationMissedByTheListenerIsCaughtOnReconnect(t *testing.T) {
+	requireDocker(t)
+	h := agentHarness(t, "")
+	h.listenAgents(t)
+	w := h.world()
+	c := h.sessionClient(w.StudentA)
+	token := h.makeAgentToken(c)
+	startAgent(t, h.TS.URL, token)
+	waitFor(t, 20*time.Second, "the agent connected", connectedHere(h, w.StudentA.ID))
+
+	// Revoked behind the listener's back: no announcement at all.
+	ctx := context.Background()
+	if _, err := h.DB.Pool.Exec(ctx, `UPDATE agent_tokens SET revoked_at = now() WHERE user_id = $1`, w.StudentA.ID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if !connectedHere(h, w.StudentA.ID)() {
+		t.Fatal("the session ended without an announcement: the test proves nothing")
+	}
+	// The listener's connection dies (as when PostgreSQL restarts), and the
+	// listener comes back.
+	var killed int
+	if err := h.DB.Pool.QueryRow(ctx, `
+		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'listen %workshop_agent_tokens%'`).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("terminate the listener: %d, %v", killed, err)
+	}
+	waitFor(t, 20*time.Second, "the session ended after the listener came back", func() bool { return !connectedHere(h, w.StudentA.ID)() })
+}

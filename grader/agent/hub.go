@@ -87,6 +87,7 @@ type Hub struct {
 type session struct {
 	mux    *yamux.Session
 	ws     *websocket.Conn
+	token  string // what it connected with, for Reverify
 	status Status
 	// replaced is set when a newer session of the same student took over.
 	replaced atomic.Bool
@@ -147,7 +148,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ws.Close(websocket.StatusInternalError, "session setup failed")
 		return
 	}
-	s := &session{mux: mux, ws: ws, status: Status{
+	s := &session{mux: mux, ws: ws, token: strings.TrimSpace(token), status: Status{
 		Connected:     true,
 		Since:         time.Now().UTC(),
 		DockerVersion: clip(r.Header.Get(HeaderDockerVersion)),
@@ -272,6 +273,38 @@ func openStream(ctx context.Context, mux *yamux.Session) (net.Conn, error) {
 		}()
 		return nil, ctx.Err()
 	}
+}
+
+// Reverify asks the Verifier again about the token of every session and
+// ends those it now refuses: the server calls it when it may have missed
+// a revocation (its listener was away from the database). refused tells a
+// refusal from a failure to check (the database still away), which keeps
+// the session. It returns how many sessions it ended.
+func (h *Hub) Reverify(ctx context.Context, refused func(error) bool) int {
+	h.mu.Lock()
+	all := make(map[int64]*session, len(h.sessions))
+	for id, s := range h.sessions {
+		all[id] = s
+	}
+	h.mu.Unlock()
+	ended := 0
+	for id, s := range all {
+		got, err := h.verifier.VerifyAgentToken(ctx, s.token)
+		if (err != nil && refused(err)) || (err == nil && got != id) {
+			h.mu.Lock()
+			current := h.sessions[id] == s
+			if current {
+				delete(h.sessions, id)
+			}
+			h.mu.Unlock()
+			if current {
+				h.logger().Info("agent token no longer valid: session ended", "student", id)
+				s.close(websocket.StatusPolicyViolation, CloseRevoked)
+				ended++
+			}
+		}
+	}
+	return ended
 }
 
 // Disconnect closes the student's session at once; the server calls it
