@@ -54,7 +54,7 @@ func (s *Server) fillAgentSnippets(c echo.Context, v web.AgentView, token string
 		token = "YOUR_TOKEN"
 	}
 	sn := agent.InstallSnippets(base, token, s.agentOpts.Image, s.agentChecksums())
-	v.InstallLine, v.DockerLine = sn.OneLine, sn.DockerRun
+	v.InstallLine, v.DockerInstallLine, v.DockerLine = sn.OneLine, sn.OneLineDocker, sn.DockerRun
 	v.ScriptURL = base + "/agent/install.sh"
 	v.TLSScriptURL = base + "/connect/docker-tls.sh"
 	return v

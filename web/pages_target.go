@@ -55,17 +55,20 @@ type ConnectionReport struct {
 
 // AgentView is the agent part of the target page.
 type AgentView struct {
-	Enabled      bool
-	Connected    bool
-	Since        time.Time
-	LastSeen     time.Time
-	DockerVer    string
-	Hostname     string
-	HasToken     bool
-	TokenHint    string
-	NewToken     string // shown once, right after it is made
-	InstallLine  string
-	DockerLine   string
-	ScriptURL    string
-	TLSScriptURL string
+	Enabled     bool
+	Connected   bool
+	Since       time.Time
+	LastSeen    time.Time
+	DockerVer   string
+	Hostname    string
+	HasToken    bool
+	TokenHint   string
+	NewToken    string // shown once, right after it is made
+	InstallLine string
+	// DockerInstallLine runs the same agent as a container built locally;
+	// DockerLine runs a published image (only when one is configured).
+	DockerInstallLine string
+	DockerLine        string
+	ScriptURL         string
+	TLSScriptURL      string
 }

@@ -77,6 +77,9 @@ func InstallScript(serverURL string) string {
 type Snippets struct {
 	// OneLine installs and starts the systemd service.
 	OneLine string
+	// OneLineDocker installs the same verified binary as a container, in a
+	// small image built on the host (no registry needed).
+	OneLineDocker string
 	// Manual downloads and verifies the binary by hand, with the release
 	// checksums shown, and runs it in the foreground.
 	Manual string
@@ -95,8 +98,9 @@ func InstallSnippets(serverURL, token, image string, sums map[string]string) Sni
 	serverURL = strings.TrimSuffix(serverURL, "/")
 	tok := shQuote(token)
 	s := Snippets{
-		OneLine:     fmt.Sprintf("curl -fsSL %s/agent/install.sh | sudo sh -s -- --token %s", shQuote(serverURL), tok),
-		SystemdUnit: SystemdUnit(serverURL),
+		OneLine:       fmt.Sprintf("curl -fsSL %s/agent/install.sh | sudo sh -s -- --token %s", shQuote(serverURL), tok),
+		OneLineDocker: fmt.Sprintf("curl -fsSL %s/agent/install.sh | sudo sh -s -- --token %s --docker", shQuote(serverURL), tok),
+		SystemdUnit:   SystemdUnit(serverURL),
 	}
 	var b strings.Builder
 	b.WriteString("# Download the agent for this machine and check it against the course's checksums.\n")

@@ -84,6 +84,9 @@ func TestSnippets(t *testing.T) {
 	if s.OneLine != "curl -fsSL 'https://course.example.com'/agent/install.sh | sudo sh -s -- --token 'YOUR_TOKEN'" {
 		t.Errorf("one line: %s", s.OneLine)
 	}
+	if s.OneLineDocker != s.OneLine+" --docker" {
+		t.Errorf("one line for a container: %s", s.OneLineDocker)
+	}
 	for _, want := range []string{"amd64) SUM=" + sums["workshop-linux-amd64"], "arm64) SUM=" + sums["workshop-linux-arm64"], "sha256sum -c"} {
 		if !strings.Contains(s.Manual, want) {
 			t.Errorf("manual lacks %q:\n%s", want, s.Manual)
