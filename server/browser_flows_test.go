@@ -242,7 +242,7 @@ func TestBrowserCalculatorUpdatesAsYouType(t *testing.T) {
 	d.do("type 3 instances",
 		chromedp.Clear(chromedp.CSS(`#ft-instances`)),
 		chromedp.SendKeys(chromedp.CSS(`#ft-instances`), "3"))
-	pctx, cancel := context.WithTimeout(d.ctx, 10*time.Second)
+	pctx, cancel := context.WithTimeout(d.ctx, 30*time.Second)
 	defer cancel()
 	if _, err := chromedp.Run(pctx, chromedp.Poll[bool](`(document.querySelector('#ft-result data[data-figure="eligible_hours"]') || {}).value === "1125"`,
 		chromedp.WithPollingInterval(50*time.Millisecond))); err != nil {

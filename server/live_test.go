@@ -151,7 +151,7 @@ func TestLiveCheckReachesAnotherReplica(t *testing.T) {
 	b.start()
 	w := a.world()
 	events := b.stream(b.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/events", w.CohortA.ID))
-	if ev := next(t, events, "retry", 5*time.Second); ev.Data != "2000" {
+	if ev := next(t, events, "retry", 20*time.Second); ev.Data != "2000" {
 		t.Errorf("retry: %q", ev.Data)
 	}
 
@@ -163,7 +163,7 @@ func TestLiveCheckReachesAnotherReplica(t *testing.T) {
 		t.Fatalf("check: %d %s", resp.StatusCode, readBody(resp))
 	}
 	resp.Body.Close()
-	ev := next(t, events, "progress", 2*time.Second)
+	ev := next(t, events, "progress", 20*time.Second)
 	var got store.Event
 	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func TestLiveCheckReachesAnotherReplica(t *testing.T) {
 	resp.Body.Close()
 	resp = a.postForm(a.sessionClient(w.StudentA), "/quizzes/clone", url.Values{})
 	resp.Body.Close()
-	ev = next(t, events, "progress", 2*time.Second)
+	ev = next(t, events, "progress", 20*time.Second)
 	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +202,7 @@ func TestListenerReconnects(t *testing.T) {
 	h.start()
 	w := h.world()
 	events := h.stream(h.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/events", w.CohortA.ID))
-	next(t, events, "retry", 5*time.Second)
+	next(t, events, "retry", 20*time.Second)
 	ctx := context.Background()
 	var killed int
 	err := h.DB.Pool.QueryRow(ctx, `
@@ -214,7 +214,7 @@ func TestListenerReconnects(t *testing.T) {
 	next(t, events, "resync", 10*time.Second)
 	resp := h.postForm(h.sessionClient(w.StudentA), "/steps/build-image/check", nil)
 	resp.Body.Close()
-	next(t, events, "progress", 5*time.Second)
+	next(t, events, "progress", 20*time.Second)
 }
 
 // A regrade survives the death of the server running it: its jobs stay
@@ -425,14 +425,14 @@ func TestMemberEventsReachTheDashboard(t *testing.T) {
 	w := h.world()
 	eventsA := h.stream(h.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/events", w.CohortA.ID))
 	eventsB := h.stream(h.sessionClient(w.InstructorB), fmt.Sprintf("/cohorts/%d/events", w.CohortB.ID))
-	next(t, eventsA, "retry", 5*time.Second)
-	next(t, eventsB, "retry", 5*time.Second)
+	next(t, eventsA, "retry", 20*time.Second)
+	next(t, eventsB, "retry", 20*time.Second)
 
 	resp := h.postForm(h.client(), "/join/"+w.CohortA.JoinCode, url.Values{"name": {"Newcomer"}, "email": {"newcomer@example.org"}, "password": {"a good long password"}})
 	if readBody(resp); resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("join: %d", resp.StatusCode)
 	}
-	ev := next(t, eventsA, "member", 5*time.Second)
+	ev := next(t, eventsA, "member", 20*time.Second)
 	var got store.Event
 	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil || got.Kind != "member" || got.CohortID != w.CohortA.ID {
 		t.Errorf("member event: %s %v", ev.Data, err)
@@ -440,7 +440,7 @@ func TestMemberEventsReachTheDashboard(t *testing.T) {
 	if got := statusOf(h.postForm(h.sessionClient(w.InstructorA), fmt.Sprintf("/cohorts/%d/members/%d/remove", w.CohortA.ID, w.StudentA.ID), nil)); got != http.StatusSeeOther {
 		t.Fatalf("remove: %d", got)
 	}
-	ev = next(t, eventsA, "member", 5*time.Second)
+	ev = next(t, eventsA, "member", 20*time.Second)
 	if err := json.Unmarshal([]byte(ev.Data), &got); err != nil || got.UserID != w.StudentA.ID {
 		t.Errorf("removal event: %s %v", ev.Data, err)
 	}
