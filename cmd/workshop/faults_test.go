@@ -144,7 +144,7 @@ func TestProcessDatabaseRestart(t *testing.T) {
 	if err := pg.Stop(); err != nil {
 		t.Fatalf("stop PostgreSQL: %v", err)
 	}
-	took := waitStatus(t, p, base+"/readyz", http.StatusServiceUnavailable, 5*time.Second)
+	took := waitStatus(t, p, base+"/readyz", http.StatusServiceUnavailable, 20*time.Second)
 	t.Logf("/readyz said 503 %v after PostgreSQL stopped", took.Round(time.Millisecond))
 	if code, body := get(base + "/readyz"); code != http.StatusServiceUnavailable || !strings.Contains(body, "not ready") {
 		t.Errorf("/readyz while down: %d %s", code, body)

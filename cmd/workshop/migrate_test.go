@@ -66,7 +66,7 @@ func TestMigrateStatusAndApply(t *testing.T) {
 		t.Errorf("migrate status after apply: exit %d:\n%s", code, out)
 	}
 
-	if code, out := runProc(t, 5*time.Second, env, "migrate", "sideways"); code != 2 || !strings.Contains(out, "apply or status") {
+	if code, out := runProc(t, 30*time.Second, env, "migrate", "sideways"); code != 2 || !strings.Contains(out, "apply or status") {
 		t.Errorf("migrate sideways: exit %d, want 2 naming the actions:\n%s", code, out)
 	}
 }
@@ -74,15 +74,15 @@ func TestMigrateStatusAndApply(t *testing.T) {
 // TestMigrateVersionCommand: the version set at build time is printed.
 func TestMigrateVersionCommand(t *testing.T) {
 	t.Parallel()
-	code, out := runProc(t, 5*time.Second, nil, "version")
+	code, out := runProc(t, 30*time.Second, nil, "version")
 	if code != 0 || strings.TrimSpace(out) != "workshop "+testVersion {
 		t.Errorf("workshop version: exit %d, output %q, want %q", code, out, "workshop "+testVersion)
 	}
-	code, out = runProc(t, 5*time.Second, nil, "frobnicate")
+	code, out = runProc(t, 30*time.Second, nil, "frobnicate")
 	if code != 2 || !strings.Contains(out, `unknown command "frobnicate"`) {
 		t.Errorf("unknown command: exit %d:\n%s", code, out)
 	}
-	code, out = runProc(t, 5*time.Second, nil, "help")
+	code, out = runProc(t, 30*time.Second, nil, "help")
 	if code != 0 || !strings.Contains(out, "workshop migrate") || !strings.Contains(out, "workshop healthcheck") {
 		t.Errorf("help: exit %d:\n%s", code, out)
 	}

@@ -326,7 +326,7 @@ func TestServePrivateDatabase(t *testing.T) {
 	version := sqlInt(t, privateURL(data), `SELECT max(version_id) FROM goose_db_version WHERE is_applied`)
 
 	// The container health check asks the running server.
-	code, out := runProc(t, 5*time.Second, []string{"WORKSHOP_ADDR=" + addr}, "healthcheck")
+	code, out := runProc(t, 30*time.Second, []string{"WORKSHOP_ADDR=" + addr}, "healthcheck")
 	if code != 0 {
 		t.Fatalf("healthcheck: exit %d: %s", code, out)
 	}
@@ -334,7 +334,7 @@ func TestServePrivateDatabase(t *testing.T) {
 	if left := postgresIn(data); len(left) > 0 {
 		t.Fatalf("PostgreSQL processes left behind after SIGTERM: %v", left)
 	}
-	if code, out := runProc(t, 5*time.Second, []string{"WORKSHOP_ADDR=" + addr}, "healthcheck"); code != 1 {
+	if code, out := runProc(t, 30*time.Second, []string{"WORKSHOP_ADDR=" + addr}, "healthcheck"); code != 1 {
 		t.Fatalf("healthcheck with no server: exit %d, want 1: %s", code, out)
 	}
 
@@ -370,7 +370,7 @@ func TestProcessKilledRunRestarts(t *testing.T) {
 	p := startProc(t, privateEnv(data, addr))
 	waitStatus(t, p, base+"/readyz", http.StatusOK, 15*time.Second)
 	_ = p.cmd.Process.Kill()
-	p.wait(5 * time.Second)
+	p.wait(20 * time.Second)
 	p = startProc(t, privateEnv(data, addr))
 	took := waitStatus(t, p, base+"/readyz", http.StatusOK, 20*time.Second)
 	t.Logf("ready %v after the server was killed", took.Round(time.Millisecond))
@@ -381,7 +381,7 @@ func TestProcessKilledRunRestarts(t *testing.T) {
 		t.Fatalf("kill postmaster %d: %v", pid, err)
 	}
 	_ = p.cmd.Process.Kill()
-	p.wait(5 * time.Second)
+	p.wait(20 * time.Second)
 	if _, err := os.Stat(pidFile); err != nil {
 		t.Fatalf("expected a stale postmaster.pid: %v", err)
 	}
