@@ -99,7 +99,7 @@ func TestRunStepDoubleClickRunsOnce(t *testing.T) {
 }
 
 func TestRunStepConcurrencyLimit(t *testing.T) {
-	g := New(Policy{}, Options{MaxConcurrent: 2, StepTimeout: 2 * time.Second})
+	g := New(Policy{}, Options{MaxConcurrent: 2, StepTimeout: 20 * time.Second})
 	slowRuns.Store(0)
 	maxInflight.Store(0)
 	var wg sync.WaitGroup
