@@ -104,7 +104,7 @@ func TestSnippets(t *testing.T) {
 	}
 	if _, err := exec.LookPath("shellcheck"); err == nil {
 		cmd := exec.Command("shellcheck", "-s", "sh", "-")
-		cmd.Stdin = strings.NewReader("#!/bin/sh\n" + s.Manual + s.DockerRun + s.OneLine + "\n")
+		cmd.Stdin = strings.NewReader("#!/bin/sh\n" + s.Manual + s.DockerRun + s.OneLine + "\n" + s.OneLineDocker + "\n")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Errorf("shellcheck on the snippets: %v\n%s", err, out)
 		}
