@@ -8,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/coursekit/workshop/content"
 	"github.com/coursekit/workshop/web"
 )
 
@@ -68,17 +67,34 @@ func (s *Server) home(c echo.Context) error {
 	for _, v := range course.Variants {
 		p.Variants = append(p.Variants, web.Link{Title: v.Title, URL: "/guide/" + v.ID, Note: v.Summary})
 	}
-	first := course.Variants[0].ID
-	for _, l := range course.Nav(first) {
-		if l.Kind == content.KindStep {
-			p.Steps = append(p.Steps, web.Link{Title: l.Title, URL: l.URL})
+	// The steps in the reader's variant, with a signed-in student's marks
+	// and the first part not done yet.
+	steps, topics, bonus := s.navItems(course, s.preferredVariant(c), "", s.marks(c))
+	for _, it := range steps {
+		p.Steps = append(p.Steps, web.Link{Title: it.Title, URL: it.URL, Mark: it.Mark})
+	}
+	for i, t := range course.Topics {
+		p.Topics = append(p.Topics, web.Link{Title: t.Title, URL: topics[i].URL, Note: t.Summary, Mark: topics[i].Mark})
+	}
+	for _, b := range bonus {
+		p.Bonus = append(p.Bonus, web.Link{Title: b.Title, URL: b.URL, Mark: b.Mark})
+	}
+	if s.currentUser(c) != nil {
+		started, next := false, (*web.Link)(nil)
+		for _, group := range [][]web.Link{p.Steps, p.Topics, p.Bonus} {
+			for i := range group {
+				started = started || group[i].Mark != ""
+				if next == nil && group[i].Mark != "done" {
+					next = &group[i]
+				}
+			}
 		}
-	}
-	for _, t := range course.Topics {
-		p.Topics = append(p.Topics, web.Link{Title: t.Title, URL: content.PageURL(t.Kind, "", t.ID), Note: t.Summary})
-	}
-	for _, b := range course.Bonus {
-		p.Bonus = append(p.Bonus, web.Link{Title: b.Title, URL: content.PageURL(b.Kind, "", b.ID)})
+		switch {
+		case next == nil:
+			p.AllDone = true
+		case started:
+			p.Continue = &web.Link{Title: next.Title, URL: next.URL}
+		}
 	}
 	if n, err := s.db.CountUsers(c.Request().Context()); err == nil && n == 0 {
 		p.SetupPending = true

@@ -252,3 +252,31 @@ func TestDashboardRowNeedsAStudent(t *testing.T) {
 		}
 	}
 }
+
+// The home page shows a signed-in student where to go on: their marks and
+// the first part not done yet, in their own variant; an anonymous reader
+// sees neither.
+func TestHomeShowsWhereToContinue(t *testing.T) {
+	h := newHarness(t)
+	w := h.world()
+	seedProgress(t, h, w)
+	if _, err := h.DB.UpdateProfile(context.Background(), w.StudentA.ID, w.StudentA.Name, "concepts"); err != nil {
+		t.Fatal(err)
+	}
+	page := readBody(h.get(h.sessionClient(w.StudentA), "/"))
+	if !strings.Contains(page, `<a class="button" href="/guide/concepts/clone">Continue: Cloning a repository`) {
+		t.Errorf("no Continue link to the first part not done, in the student's variant:\n%.3000s", page)
+	}
+	if !strings.Contains(page, `href="/guide/concepts/build-image"><span class="mark status-pass"`) ||
+		!strings.Contains(page, `href="/guide/concepts/publish-port"><span class="mark status-fail"`) {
+		t.Errorf("the steps do not carry the student's marks")
+	}
+	anon := readBody(h.get(h.client(), "/"))
+	if strings.Contains(anon, "Continue: ") || strings.Contains(anon, `class="mark `) {
+		t.Error("an anonymous reader sees a Continue link or marks")
+	}
+	// Someone signed in who has not started: no Continue yet.
+	if fresh := readBody(h.get(h.sessionClient(w.StudentB), "/")); strings.Contains(fresh, "Continue: ") {
+		t.Error("a student who has not started is told to continue")
+	}
+}

@@ -44,6 +44,10 @@ type HomePage struct {
 	Topics        []Link
 	Bonus         []Link
 	SetupPending  bool
+	// For a signed-in student: the first part not done yet, once they
+	// have started; AllDone once every part is.
+	Continue *Link
+	AllDone  bool
 }
 
 // Link is a titled URL with an optional note.
@@ -51,4 +55,5 @@ type Link struct {
 	Title string
 	URL   string
 	Note  string
+	Mark  string // a signed-in student's progress mark, where shown
 }
