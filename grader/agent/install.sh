@@ -72,6 +72,7 @@ if [ "$MODE" = docker ]; then
 	command -v docker >/dev/null 2>&1 || die "the docker command is missing: install Docker first"
 	docker info >/dev/null 2>&1 || die "Docker does not answer (docker info failed): start it with sudo systemctl start docker"
 	[ -S /var/run/docker.sock ] || die "there is no /var/run/docker.sock: the agent talks to Docker through it"
+	[ -d /etc/ssl/certs ] || die "there is no /etc/ssl/certs: install the CA certificates (sudo apt-get install -y ca-certificates, or sudo dnf install -y ca-certificates)"
 elif [ -z "$ROOT" ]; then
 	getent group docker >/dev/null 2>&1 || die "there is no docker group: install Docker first"
 fi
