@@ -151,6 +151,15 @@ func (p *proc) stop() {
 	p.t.Logf("stopped %v after SIGTERM", time.Since(start).Round(time.Millisecond))
 }
 
+// stopCleanly is stop, then no PostgreSQL may be left working in data.
+func (p *proc) stopCleanly(data string) {
+	p.t.Helper()
+	p.stop()
+	if left := postgresIn(data); len(left) > 0 {
+		p.t.Fatalf("PostgreSQL processes left behind in %s after SIGTERM: %v", data, left)
+	}
+}
+
 // freeAddr returns 127.0.0.1:PORT with a port nobody listens on.
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -330,10 +339,7 @@ func TestServePrivateDatabase(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("healthcheck: exit %d: %s", code, out)
 	}
-	p.stop()
-	if left := postgresIn(data); len(left) > 0 {
-		t.Fatalf("PostgreSQL processes left behind after SIGTERM: %v", left)
-	}
+	p.stopCleanly(data)
 	if code, out := runProc(t, 30*time.Second, []string{"WORKSHOP_ADDR=" + addr}, "healthcheck"); code != 1 {
 		t.Fatalf("healthcheck with no server: exit %d, want 1: %s", code, out)
 	}
@@ -350,10 +356,7 @@ func TestServePrivateDatabase(t *testing.T) {
 	if strings.Contains(p2.out.String(), "migrations applied") {
 		t.Errorf("second start applied migrations again:\n%s", p2.out)
 	}
-	p2.stop()
-	if left := postgresIn(data); len(left) > 0 {
-		t.Fatalf("PostgreSQL processes left behind after the second SIGTERM: %v", left)
-	}
+	p2.stopCleanly(data)
 }
 
 // TestProcessKilledRunRestarts kills the server with SIGKILL, so nothing
@@ -394,10 +397,7 @@ func TestProcessKilledRunRestarts(t *testing.T) {
 	if got := postmasterPID(t, pidFile); got == pid {
 		t.Fatalf("postmaster.pid still names the killed postmaster %d", pid)
 	}
-	p.stop()
-	if left := postgresIn(data); len(left) > 0 {
-		t.Fatalf("PostgreSQL processes left behind: %v", left)
-	}
+	p.stopCleanly(data)
 }
 
 func postmasterPID(t *testing.T, pidFile string) int {
@@ -474,10 +474,7 @@ func TestProcessAsUnprivilegedUser(t *testing.T) {
 			t.Errorf("PostgreSQL process %d does not run as %s", pid, u.Username)
 		}
 	}
-	p.stop()
-	if left := postgresIn(data); len(left) > 0 {
-		t.Fatalf("PostgreSQL processes left behind: %v", left)
-	}
+	p.stopCleanly(data)
 }
 
 // TestProcessCommandsBesideTheServer: while the server runs on its private
@@ -512,8 +509,5 @@ func TestProcessCommandsBesideTheServer(t *testing.T) {
 	if code, body := get(base + "/readyz"); code != http.StatusOK {
 		t.Fatalf("the first server lost its database to the second: /readyz %d %s", code, body)
 	}
-	p.stop()
-	if left := postgresIn(data); len(left) > 0 {
-		t.Fatalf("PostgreSQL processes left behind: %v", left)
-	}
+	p.stopCleanly(data)
 }
